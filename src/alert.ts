@@ -1,0 +1,66 @@
+/**
+ * The domain types that flow down the corridor:
+ *   informer (kube/) -> detect -> state -> queue (alerts/) -> enrich (kube/) -> slack/format -> slack/deliver
+ * They are plain data, so every stage can be tested with tables of values.
+ */
+
+/** Why and when a Job failed, read from the Job object alone (see detect/failure.ts). */
+export interface JobFailure {
+  readonly uid: string;
+  readonly namespace: string;
+  readonly name: string;
+  /** The condition that said so first: `FailureTarget` (Kubernetes >= 1.31) or `Failed`. */
+  readonly condition: 'Failed' | 'FailureTarget';
+  /** BackoffLimitExceeded, DeadlineExceeded, PodFailurePolicy, MaxFailedIndexesExceeded, FailedIndexes, or verbatim. */
+  readonly reason: string;
+  readonly message: string;
+  /** The condition's lastTransitionTime; `completionTime` is only set on success. */
+  readonly failedAt: Date | undefined;
+  readonly startedAt: Date | undefined;
+  /** status.failed: how many pods failed. */
+  readonly failedPods: number;
+  readonly succeededPods: number;
+  readonly backoffLimit: number | undefined;
+  /** status.failedIndexes of an Indexed Job with backoffLimitPerIndex. */
+  readonly failedIndexes: string | undefined;
+  /** The owning CronJob (ownerReference kind CronJob, controller true). */
+  readonly cronJob: string | undefined;
+  /** batch.kubernetes.io/cronjob-scheduled-timestamp, when the CronJob created it. */
+  readonly scheduledAt: Date | undefined;
+}
+
+/** What the cluster still holds about the failing container, gathered best effort (kube/evidence.ts). */
+export interface Evidence {
+  readonly pod?: string;
+  readonly node?: string;
+  readonly container?: string;
+  readonly exitCode?: number;
+  /** Container reason (OOMKilled, Error, ...) or, for a pod that failed with no containers, the pod's (Evicted, ...). */
+  readonly reason?: string;
+  /** The signal number, for exit codes above 128. */
+  readonly signal?: number;
+  /** The container's or pod's termination message. */
+  readonly message?: string;
+  /** The last lines of the failed container's log, oldest first. */
+  readonly logTail?: readonly string[];
+  /** One short line per part that could not be gathered, saying why. */
+  readonly notes: readonly string[];
+}
+
+/** Everything one Slack message says. */
+export interface Alert {
+  readonly cluster: string | undefined;
+  readonly failure: JobFailure;
+  readonly evidence: Evidence;
+}
+
+/** The single source of time: tests replace it. */
+export interface Clock {
+  now(): Date;
+}
+
+export const systemClock: Clock = { now: () => new Date() };
+
+/** Annotations the daemon reads and writes. */
+export const ANNOTATION_ENABLED = 'kube-job-alerts.io/enabled';
+export const ANNOTATION_ALERTED_AT = 'kube-job-alerts.io/alerted-at';

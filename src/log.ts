@@ -1,0 +1,23 @@
+/**
+ * JSON logs, one child logger per module. The webhook URL is a secret: it is redacted by path here, and the
+ * Slack stage only ever logs its fingerprint; a test asserts it never appears in any log line.
+ */
+import { pino, type Logger, type LevelWithSilent, type DestinationStream } from 'pino';
+
+export type { Logger };
+
+export function createLogger(level: LevelWithSilent, destination?: DestinationStream): Logger {
+  return pino(
+    {
+      level,
+      base: { app: 'kube-job-alerts' },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
+      redact: { paths: ['url', 'webhookUrl', '*.url', '*.webhookUrl', 'config.slackWebhookUrl'], censor: '[redacted]' },
+    },
+    destination,
+  );
+}
+
+/** A logger that drops everything, for unit tests and helpers that are given no logger. */
+export const silentLogger: Logger = pino({ level: 'silent' });
