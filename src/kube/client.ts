@@ -1,0 +1,65 @@
+/**
+ * Connects to the API server. The kubeconfig is found in the standard order (KUBECONFIG, ~/.kube/config, then the
+ * in-cluster service account); the library reads those itself.
+ */
+import { BatchV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+
+export interface KubeClients {
+  readonly config: KubeConfig;
+  readonly batch: BatchV1Api;
+  readonly core: CoreV1Api;
+  /** Where the client talks to, for the start-up log line. */
+  readonly server: string;
+}
+
+export function connect(kubeconfig: KubeConfig = loadDefaultKubeConfig()): KubeClients {
+  return {
+    config: kubeconfig,
+    batch: kubeconfig.makeApiClient(BatchV1Api),
+    core: kubeconfig.makeApiClient(CoreV1Api),
+    server: kubeconfig.getCurrentCluster()?.server ?? '(none)',
+  };
+}
+
+export function loadDefaultKubeConfig(): KubeConfig {
+  const kubeconfig = new KubeConfig();
+  kubeconfig.loadFromDefault();
+  if (!kubeconfig.getCurrentCluster()) throw new Error('no Kubernetes cluster configured: set KUBECONFIG, or run in a pod');
+  return kubeconfig;
+}
+
+/**
+ * The namespaces to watch: the configured list, 'all', or else the current context's namespace, which in a pod is
+ * the service account's own (client-node puts it in the in-cluster context), and 'default' as kubectl does.
+ */
+export function namespacesToWatch(configured: readonly string[] | 'all' | undefined, kubeconfig: KubeConfig): readonly string[] | 'all' {
+  if (configured !== undefined) return configured;
+  const context = kubeconfig.getContextObject(kubeconfig.getCurrentContext());
+  return [context?.namespace?.trim() || 'default'];
+}
+
+/** The HTTP status of an error thrown by the generated API clients or the watch, if it has one. */
+export function statusOf(error: unknown): number | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  const { code, statusCode } = error as { code?: unknown; statusCode?: unknown };
+  if (typeof code === 'number') return code;
+  if (typeof statusCode === 'number') return statusCode;
+  return undefined;
+}
+
+/** A short, single-line description of an API error, without bodies that may be large. */
+export function describeError(error: unknown): string {
+  const status = statusOf(error);
+  let message = error instanceof Error ? error.message : String(error);
+  const body = (error as { body?: unknown } | null)?.body;
+  if (typeof body === 'string') {
+    try {
+      const parsed = JSON.parse(body) as { message?: unknown };
+      if (typeof parsed.message === 'string') message = parsed.message;
+    } catch {
+      // not a Status object: keep the message
+    }
+  }
+  message = message.split('\n')[0]!.slice(0, 300);
+  return status === undefined ? message : `HTTP ${status}: ${message}`;
+}

@@ -1,0 +1,81 @@
+/**
+ * The informers the daemon runs: Jobs (the subject) and CronJobs (for their opt-out annotation and names), in each
+ * watched namespace or cluster-wide.
+ */
+import type { V1CronJob, V1Job } from '@kubernetes/client-node';
+import type { Logger } from '../log.ts';
+import type { Metrics } from '../metrics.ts';
+import type { KubeClients } from './client.ts';
+import { Informer } from './informer.ts';
+
+export interface JobWatchOptions {
+  readonly clients: KubeClients;
+  readonly namespaces: readonly string[] | 'all';
+  readonly onJob: (job: V1Job) => void;
+  readonly onJobDeleted: (job: V1Job) => void;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  readonly silenceMs?: number;
+}
+
+export class JobWatch {
+  readonly #jobs: Informer<V1Job>[] = [];
+  readonly #cronJobs = new Map<string, Informer<V1CronJob>>();
+
+  constructor(options: JobWatchOptions) {
+    const { clients, logger, metrics, silenceMs } = options;
+    const scopes: (string | undefined)[] = options.namespaces === 'all' ? [undefined] : [...options.namespaces];
+    for (const namespace of scopes) {
+      const where = namespace === undefined ? '' : `/namespaces/${namespace}`;
+      const common = { kubeconfig: clients.config, metrics, silenceMs };
+      this.#cronJobs.set(
+        namespace ?? '*',
+        new Informer<V1CronJob>({
+          ...common,
+          resource: `cronjobs${namespace ? `/${namespace}` : ''}`,
+          path: `/apis/batch/v1${where}/cronjobs`,
+          list: () => (namespace ? clients.batch.listNamespacedCronJob({ namespace }) : clients.batch.listCronJobForAllNamespaces()),
+          logger: logger.child({ informer: 'cronjobs', namespace: namespace ?? '*' }),
+        }),
+      );
+      this.#jobs.push(
+        new Informer<V1Job>({
+          ...common,
+          resource: `jobs${namespace ? `/${namespace}` : ''}`,
+          path: `/apis/batch/v1${where}/jobs`,
+          list: () => (namespace ? clients.batch.listNamespacedJob({ namespace }) : clients.batch.listJobForAllNamespaces()),
+          logger: logger.child({ informer: 'jobs', namespace: namespace ?? '*' }),
+          onAdd: options.onJob,
+          onUpdate: options.onJob,
+          onDelete: options.onJobDeleted,
+        }),
+      );
+    }
+  }
+
+  get #all(): Informer<V1Job | V1CronJob>[] {
+    return [...this.#cronJobs.values(), ...this.#jobs] as Informer<V1Job | V1CronJob>[];
+  }
+
+  /** Starts every informer; a failed first list is retried by the informer itself. */
+  async start(): Promise<void> {
+    await Promise.all(this.#all.map((informer) => informer.start()));
+  }
+
+  /** Resolves once every informer has listed: then the caches hold the cluster. */
+  async whenSynced(): Promise<void> {
+    await Promise.all(this.#all.map((informer) => informer.whenSynced()));
+  }
+
+  notSynced(): readonly string[] {
+    return this.#all.filter((informer) => !informer.synced).map((informer) => informer.resource);
+  }
+
+  cronJob(namespace: string, name: string): V1CronJob | undefined {
+    return (this.#cronJobs.get(namespace) ?? this.#cronJobs.get('*'))?.get(name, namespace);
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.#all.map((informer) => informer.stop()));
+  }
+}
