@@ -127,7 +127,7 @@ describe('AlertPipeline', () => {
     pipeline.observe(job);
     await settle(pipeline);
     assert.equal(deliverer.sent.length, 1);
-    assert.equal(marks.isMarked(job.metadata.uid), false);
+    assert.equal(marks.isMarked(job.metadata.uid, job), false);
   });
 
   it('hands back an alert still in flight at shutdown, unmarked', async () => {
@@ -140,7 +140,7 @@ describe('AlertPipeline', () => {
     assert.equal(pipeline.inFlight, 1);
     await pipeline.stop(10);
     assert.equal(pipeline.inFlight, 0);
-    assert.equal(marks.isMarked(job.metadata.uid), false);
+    assert.equal(marks.isMarked(job.metadata.uid, job), false);
   });
 
   it('survives a stage that throws, and alerts the next failure', async () => {
