@@ -23,8 +23,8 @@ export interface PipelineOptions {
   readonly deliverer: Deliverer;
   /** Best effort, never throws: what is missing is said in Evidence.notes. */
   readonly gatherEvidence: (failure: JobFailure, signal: AbortSignal) => Promise<Evidence>;
-  /** The owning CronJob from the informer cache, for its opt-out annotation. */
-  readonly cronJobOf: (namespace: string, name: string) => unknown;
+  /** The owning CronJob, for its opt-out annotation; undefined when it is gone or cannot be read. */
+  readonly cronJobOf: (namespace: string, name: string) => Promise<unknown>;
   readonly clock: Clock;
   readonly logger: Logger;
   readonly metrics: Metrics;
@@ -132,7 +132,7 @@ export class AlertPipeline {
         this.#settled.set(uid, 'alerted');
         return;
       }
-      const cronJob = failure.cronJob === undefined ? undefined : this.#options.cronJobOf(failure.namespace, failure.cronJob);
+      const cronJob = failure.cronJob === undefined ? undefined : await this.#options.cronJobOf(failure.namespace, failure.cronJob);
       if (isOptedOut(job, cronJob)) {
         // Not settled: the annotation may be removed again while the Job is still recent.
         metrics.alertsSkipped.inc({ why: 'opted_out' });

@@ -5,7 +5,7 @@
 import type { V1CronJob, V1Job } from '@kubernetes/client-node';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
-import type { KubeClients } from './client.ts';
+import { describeError, statusOf, type KubeClients } from './client.ts';
 import { Informer } from './informer.ts';
 
 export interface JobWatchOptions {
@@ -21,9 +21,13 @@ export interface JobWatchOptions {
 export class JobWatch {
   readonly #jobs: Informer<V1Job>[] = [];
   readonly #cronJobs = new Map<string, Informer<V1CronJob>>();
+  readonly #clients: KubeClients;
+  readonly #logger: Logger;
 
   constructor(options: JobWatchOptions) {
     const { clients, logger, metrics, silenceMs } = options;
+    this.#clients = clients;
+    this.#logger = logger;
     const scopes: (string | undefined)[] = options.namespaces === 'all' ? [undefined] : [...options.namespaces];
     for (const namespace of scopes) {
       const where = namespace === undefined ? '' : `/namespaces/${namespace}`;
@@ -71,8 +75,19 @@ export class JobWatch {
     return this.#all.filter((informer) => !informer.synced).map((informer) => informer.resource);
   }
 
-  cronJob(namespace: string, name: string): V1CronJob | undefined {
-    return (this.#cronJobs.get(namespace) ?? this.#cronJobs.get('*'))?.get(name, namespace);
+  /**
+   * The CronJob, from the cache or else from the API server: a CronJob and its first Job can be created together,
+   * and its watch event may not have arrived yet when the Job's failure is judged. Undefined when it is gone.
+   */
+  async cronJob(namespace: string, name: string): Promise<V1CronJob | undefined> {
+    const cached = (this.#cronJobs.get(namespace) ?? this.#cronJobs.get('*'))?.get(name, namespace);
+    if (cached) return cached;
+    try {
+      return await this.#clients.batch.readNamespacedCronJob({ name, namespace });
+    } catch (error) {
+      if (statusOf(error) !== 404) this.#logger.warn({ cronJob: `${namespace}/${name}`, err: describeError(error) }, 'could not read the CronJob: its opt-out annotation is unknown');
+      return undefined;
+    }
   }
 
   async stop(): Promise<void> {

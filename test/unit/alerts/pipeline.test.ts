@@ -39,7 +39,7 @@ function world(options: { cronJobs?: Record<string, unknown>; evidence?: (f: Job
     marks,
     deliverer,
     gatherEvidence: options.evidence ?? (async () => ({ notes: [] })),
-    cronJobOf: (namespace, name) => options.cronJobs?.[`${namespace}/${name}`],
+    cronJobOf: async (namespace, name) => options.cronJobs?.[`${namespace}/${name}`],
     clock,
     logger: silentLogger,
     metrics,
