@@ -1,0 +1,149 @@
+/**
+ * The supervised informer (src/kube/informer.ts) with the real @kubernetes/client-node over HTTPS against the
+ * API-server emulator: bookmarks and timeouts requested, 410 relists, dropped and silent watches, 5xx restarts.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { BatchV1Api, KubeConfig, type V1Job } from '@kubernetes/client-node';
+import { Informer } from '../../src/kube/informer.ts';
+import { silentLogger } from '../../src/log.ts';
+import { Metrics } from '../../src/metrics.ts';
+import { startApiServer, type ApiServer } from '../world/apiserver.ts';
+
+let api: ApiServer;
+let kubeconfig: KubeConfig;
+let batch: BatchV1Api;
+
+before(async () => {
+  api = await startApiServer({ bookmarkIntervalMs: 200 });
+  kubeconfig = new KubeConfig();
+  kubeconfig.loadFromFile(api.kubeconfigPath);
+  batch = kubeconfig.makeApiClient(BatchV1Api);
+});
+after(() => api.close());
+
+/** An informer on Jobs in `namespace` that records what it was told, name by name. */
+function jobInformer(namespace: string, options: { silenceMs?: number } = {}) {
+  const seen: string[] = [];
+  const waiters: { name: string; resolve: () => void }[] = [];
+  const note = (kind: string) => (job: V1Job) => {
+    const entry = `${kind}:${job.metadata?.name}`;
+    seen.push(entry);
+    for (const waiter of waiters.filter((w) => w.name === entry)) waiter.resolve();
+  };
+  const metrics = new Metrics();
+  const informer = new Informer<V1Job>({
+    resource: 'jobs',
+    path: `/apis/batch/v1/namespaces/${namespace}/jobs`,
+    list: () => batch.listNamespacedJob({ namespace }),
+    kubeconfig,
+    logger: silentLogger,
+    metrics,
+    silenceMs: options.silenceMs,
+    backoff: { baseMs: 50, maxMs: 200 },
+    onAdd: note('add'),
+    onUpdate: note('update'),
+    onDelete: note('delete'),
+  });
+  const saw = (entry: string, timeoutMs = 10_000) =>
+    seen.includes(entry)
+      ? Promise.resolve()
+      : new Promise<void>((resolve, reject) => {
+          const timer = setTimeout(() => reject(new Error(`never saw ${entry}; saw ${seen.join(', ')}`)), timeoutMs);
+          waiters.push({ name: entry, resolve: () => (clearTimeout(timer), resolve()) });
+        });
+  const restarts = async () => (await metrics.informerRestarts.get()).values.reduce((sum, v) => sum + v.value, 0);
+  return { informer, seen, saw, restarts };
+}
+
+function job(namespace: string, name: string) {
+  return { apiVersion: 'batch/v1', kind: 'Job', metadata: { name, namespace }, spec: {} };
+}
+
+const watchesIn = (namespace: string) => (request: { verb: string; namespace: string }) => request.verb === 'watch' && request.namespace === namespace;
+
+describe('Informer', () => {
+  it('lists, then watches with bookmarks and a server-side timeout of 5-10 minutes', async () => {
+    api.create('jobs', job('a', 'existing'));
+    const { informer, saw } = jobInformer('a');
+    assert.equal(informer.synced, false);
+    await informer.start();
+    await informer.whenSynced();
+    assert.equal(informer.synced, true);
+    await saw('add:existing');
+    api.create('jobs', job('a', 'live'));
+    await saw('add:live');
+    const watch = api.requests.find((r) => r.verb === 'watch' && r.namespace === 'a')!;
+    assert.equal(watch.query.allowWatchBookmarks, 'true');
+    const timeout = Number(watch.query.timeoutSeconds);
+    assert.ok(timeout >= 300 && timeout <= 600, `timeoutSeconds=${timeout}`);
+    await informer.stop();
+  });
+
+  it('relists after 410 Expired and sees what changed meanwhile', async () => {
+    const { informer, saw } = jobInformer('b');
+    await informer.start();
+    api.create('jobs', job('b', 'one'));
+    await saw('add:one');
+    const listsBefore = api.requests.filter((r) => r.verb === 'list' && r.namespace === 'b').length;
+    // Changes the informer cannot resume to: the history before them is compacted away.
+    api.faults.silenceWatches(watchesIn('b'));
+    api.remove('jobs', 'b', 'one');
+    api.create('jobs', job('b', 'two'));
+    api.faults.compact();
+    api.faults.dropWatches(watchesIn('b'));
+    await saw('add:two');
+    await saw('delete:one');
+    const expired = api.requests.find((r) => r.verb === 'watch' && r.namespace === 'b' && r.status === 200 && r.query.resourceVersion !== undefined);
+    assert.ok(expired);
+    assert.equal(api.requests.filter((r) => r.verb === 'list' && r.namespace === 'b').length, listsBefore + 1, 'one relist');
+    await informer.stop();
+  });
+
+  it('restarts after a 500 on the watch and on the list, and counts the restarts', async () => {
+    const { informer, saw, restarts } = jobInformer('c');
+    await informer.start();
+    api.faults.failNext(2, { status: 500, match: (r) => r.namespace === 'c' && (r.verb === 'watch' || r.verb === 'list') });
+    api.faults.compact();
+    api.faults.dropWatches(watchesIn('c'));
+    api.create('jobs', job('c', 'after-errors'));
+    await saw('add:after-errors');
+    assert.ok((await restarts()) >= 1);
+    await informer.stop();
+  });
+
+  it('resumes a watch that went silent (watchdog)', async () => {
+    const { informer, saw, restarts } = jobInformer('d', { silenceMs: 600 });
+    await informer.start(); // resolves once the watch is open
+    api.faults.silenceWatches(watchesIn('d'));
+    api.create('jobs', job('d', 'during-silence'));
+    // The silenced stream never delivers it: only a new watch (from the last resourceVersion) can.
+    await saw('add:during-silence', 10_000);
+    assert.ok((await restarts()) >= 1, 'the silence was noticed');
+    api.faults.unsilenceWatches();
+    await informer.stop();
+  });
+
+  it('is not synced while the API server hangs its list, and syncs once it answers', async () => {
+    api.faults.hang((r) => r.verb === 'list' && r.namespace === 'e');
+    const { informer, saw } = jobInformer('e');
+    api.create('jobs', job('e', 'waiting'));
+    void informer.start();
+    await api.nextRequest((r) => r.verb === 'list' && r.namespace === 'e');
+    assert.equal(informer.synced, false);
+    api.faults.clearHang();
+    await saw('add:waiting');
+    assert.equal(informer.synced, true);
+    await informer.stop();
+  });
+
+  it('stops without restarting itself', async () => {
+    const { informer, restarts } = jobInformer('f');
+    await informer.start();
+    await informer.stop();
+    const before = api.requests.length;
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    assert.equal(await restarts(), 0);
+    assert.equal(api.requests.filter((r, i) => i >= before && r.namespace === 'f').length, 0);
+  });
+});
