@@ -1,0 +1,234 @@
+/**
+ * A Slack incoming-webhook emulator on 127.0.0.1, for integration tests that go over real HTTP.
+ *
+ * It answers the way Slack's webhooks do: 200 `ok`; 429 `rate_limited` with Retry-After; 4xx with an error string
+ * as a text/plain body (no_service, channel_is_archived, invalid_payload, ...); and it validates every body (JSON,
+ * `text` or `blocks`, the Block Kit limits), answering 400 `invalid_blocks` on a violation, which it also records:
+ * a formatter bug shows up as a failed test rather than as an alert Slack silently refused.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/** One scripted answer: `'ok'`, a status code (with Slack's usual body), a 429 with Retry-After, or `'hang'`. */
+export type SlackAnswer =
+  | 'ok'
+  | 'hang'
+  | number
+  | { status: 429; retryAfter?: number | string }
+  | { status: number; body?: string; headers?: Record<string, string> };
+
+export interface ReceivedPost {
+  /** The parsed JSON body, or undefined when it was not JSON. */
+  body: any; // eslint-disable-line @typescript-eslint/no-explicit-any -- tests read arbitrary payload fields
+  rawBody: string;
+  /** Date.now() when the request body had arrived. */
+  at: number;
+  /** The status answered; 0 for a request left hanging. */
+  status: number;
+  path: string;
+}
+
+export interface SlackEmulator {
+  /** The webhook URL, with a secret-looking path like a real one. */
+  readonly url: string;
+  readonly port: number;
+  /** Every request, in arrival order, whatever was answered. */
+  readonly received: ReceivedPost[];
+  /** Requests answered 200: the messages Slack would have posted. */
+  readonly accepted: ReceivedPost[];
+  /** Block Kit / payload violations found in bodies, one line each. */
+  readonly violations: string[];
+  /** Queues answers, used in order; after them every valid request gets `ok`. */
+  script(...answers: SlackAnswer[]): void;
+  /** Resolves when `count` messages have been accepted; rejects after `timeoutMs`. */
+  waitFor(count: number, timeoutMs?: number): Promise<ReceivedPost[]>;
+  close(): Promise<void>;
+}
+
+const SECRET_PATH = '/services/T0000TEST/B0000TEST/s3cr3tW3bh00kT0k3nXYZ';
+
+const DEFAULT_BODIES: Readonly<Record<number, string>> = {
+  400: 'invalid_payload',
+  403: 'action_prohibited',
+  404: 'no_service',
+  410: 'channel_is_archived',
+  429: 'rate_limited',
+  500: 'internal_error',
+  502: 'bad_gateway',
+  503: 'service_unavailable',
+};
+
+export async function startSlack(options: { port?: number; path?: string } = {}): Promise<SlackEmulator> {
+  const path = options.path ?? SECRET_PATH;
+  const received: ReceivedPost[] = [];
+  const violations: string[] = [];
+  const answers: SlackAnswer[] = [];
+  const waiters = new Set<() => void>();
+  const hanging = new Set<ServerResponse>();
+
+  const accepted = (): ReceivedPost[] => received.filter((post) => post.status === 200);
+  const notify = (): void => { for (const waiter of waiters) waiter(); };
+
+  const server: Server = createServer((request: IncomingMessage, response: ServerResponse) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => {
+      const rawBody = Buffer.concat(chunks).toString('utf8');
+      const post: ReceivedPost = { body: undefined, rawBody, at: Date.now(), status: 0, path: request.url ?? '' };
+      received.push(post);
+      const reply = (status: number, body: string, headers: Record<string, string> = {}): void => {
+        post.status = status;
+        response.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', ...headers });
+        response.end(body);
+        notify();
+      };
+
+      if (request.method !== 'POST') return reply(405, 'invalid_method');
+      if (request.url !== path) return reply(404, 'no_service');
+      const answer = answers.shift() ?? 'ok';
+      if (answer === 'hang') {
+        hanging.add(response);
+        response.on('close', () => hanging.delete(response));
+        return;
+      }
+      if (answer !== 'ok') {
+        const { status, body, headers } = normalize(answer);
+        return reply(status, body, headers);
+      }
+      try {
+        post.body = JSON.parse(rawBody);
+      } catch {
+        violations.push('body is not JSON');
+        return reply(400, 'invalid_payload');
+      }
+      const problems = validate(post.body);
+      if (problems.length > 0) {
+        violations.push(...problems);
+        return reply(400, problems[0] === 'no_text' ? 'no_text' : 'invalid_blocks');
+      }
+      reply(200, 'ok');
+    });
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+
+  return {
+    url: `http://127.0.0.1:${port}${path}`,
+    port,
+    received,
+    get accepted() { return accepted(); },
+    violations,
+    script(...more) { answers.push(...more); },
+    waitFor(count, timeoutMs = 2000) {
+      return new Promise((resolve, reject) => {
+        const check = (): void => {
+          if (accepted().length < count) return;
+          cleanup();
+          resolve(accepted());
+        };
+        const timer = setTimeout(() => {
+          cleanup();
+          reject(new Error(`waitFor(${count}): only ${accepted().length} accepted after ${timeoutMs} ms`));
+        }, timeoutMs);
+        const cleanup = (): void => { clearTimeout(timer); waiters.delete(check); };
+        waiters.add(check);
+        check();
+      });
+    },
+    close() {
+      for (const response of hanging) response.destroy();
+      server.closeAllConnections();
+      return new Promise((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+function normalize(answer: Exclude<SlackAnswer, 'ok' | 'hang'>): { status: number; body: string; headers: Record<string, string> } {
+  if (typeof answer === 'number') return { status: answer, body: DEFAULT_BODIES[answer] ?? `http_${answer}`, headers: {} };
+  const headers: Record<string, string> = 'headers' in answer && answer.headers ? { ...answer.headers } : {};
+  if ('retryAfter' in answer && answer.retryAfter !== undefined) headers['retry-after'] = String(answer.retryAfter);
+  const body = 'body' in answer && answer.body !== undefined ? answer.body : DEFAULT_BODIES[answer.status] ?? `http_${answer.status}`;
+  return { status: answer.status, body, headers };
+}
+
+/** Slack's checks on an incoming-webhook body, as far as this project's messages go. Returns one line per problem. */
+export function validate(body: unknown): string[] {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return ['body is not a JSON object'];
+  const message = body as Record<string, unknown>;
+  const hasText = typeof message.text === 'string' && message.text.trim() !== '';
+  const hasBlocks = Array.isArray(message.blocks) && message.blocks.length > 0;
+  const hasAttachments = Array.isArray(message.attachments) && message.attachments.length > 0;
+  if (!hasText && !hasBlocks && !hasAttachments) return ['no_text'];
+  const problems: string[] = [];
+  if (typeof message.text === 'string' && message.text.length > 40_000) problems.push(`text is ${message.text.length} chars (> 40000)`);
+  if (message.blocks !== undefined) problems.push(...validateBlocks(message.blocks, 'blocks'));
+  if (Array.isArray(message.attachments)) {
+    message.attachments.forEach((attachment: unknown, i: number) => {
+      const blocks = (attachment as Record<string, unknown> | null)?.blocks;
+      if (blocks !== undefined) problems.push(...validateBlocks(blocks, `attachments[${i}].blocks`));
+    });
+  }
+  return problems;
+}
+
+function validateBlocks(blocks: unknown, where: string): string[] {
+  if (!Array.isArray(blocks)) return [`${where} is not an array`];
+  const problems: string[] = [];
+  if (blocks.length > 50) problems.push(`${where}: ${blocks.length} blocks (> 50)`);
+  blocks.forEach((raw: unknown, i: number) => {
+    const at = `${where}[${i}]`;
+    const block = raw as Record<string, unknown> | null;
+    if (typeof block !== 'object' || block === null) return problems.push(`${at} is not an object`);
+    switch (block.type) {
+      case 'header': {
+        const text = textObject(block.text);
+        if (!text || text.type !== 'plain_text') problems.push(`${at}: header text must be plain_text`);
+        else if (text.text.length > 150) problems.push(`${at}: header text is ${text.text.length} chars (> 150)`);
+        else if (text.text.length === 0) problems.push(`${at}: header text is empty`);
+        break;
+      }
+      case 'section': {
+        const text = block.text === undefined ? undefined : textObject(block.text);
+        if (block.text !== undefined && !text) problems.push(`${at}: section text is not a text object`);
+        if (text && text.text.length > 3000) problems.push(`${at}: section text is ${text.text.length} chars (> 3000)`);
+        if (text && text.text.length === 0) problems.push(`${at}: section text is empty`);
+        const fields = block.fields;
+        if (fields !== undefined) {
+          if (!Array.isArray(fields)) problems.push(`${at}: fields is not an array`);
+          else {
+            if (fields.length > 10) problems.push(`${at}: ${fields.length} fields (> 10)`);
+            fields.forEach((field: unknown, j: number) => {
+              const f = textObject(field);
+              if (!f) problems.push(`${at}.fields[${j}] is not a text object`);
+              else if (f.text.length > 2000) problems.push(`${at}.fields[${j}] is ${f.text.length} chars (> 2000)`);
+            });
+          }
+        }
+        if (!text && (!Array.isArray(fields) || fields.length === 0)) problems.push(`${at}: section needs text or fields`);
+        break;
+      }
+      case 'context': {
+        const elements = block.elements;
+        if (!Array.isArray(elements) || elements.length === 0) problems.push(`${at}: context needs elements`);
+        else if (elements.length > 10) problems.push(`${at}: ${elements.length} context elements (> 10)`);
+        break;
+      }
+      case 'divider':
+        break;
+      default:
+        problems.push(`${at}: unsupported block type ${String(block.type)}`);
+    }
+  });
+  return problems;
+}
+
+function textObject(raw: unknown): { type: string; text: string } | undefined {
+  const object = raw as Record<string, unknown> | null;
+  if (typeof object !== 'object' || object === null) return undefined;
+  if ((object.type !== 'plain_text' && object.type !== 'mrkdwn') || typeof object.text !== 'string') return undefined;
+  return { type: object.type, text: object.text };
+}
