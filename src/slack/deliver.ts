@@ -263,7 +263,8 @@ export class SlackDeliverer implements Deliverer {
       if (error instanceof IncomingWebhookHTTPError) {
         const status = error.statusCode;
         if (status === 429) return { kind: 'rate_limited', retryAfterMs: parseRetryAfter(retryAfter(), this.#now()) };
-        if (status >= 500) return { kind: 'server_error', status, error: slackError(error.body, status) };
+        // 408 is the only 4xx that says "try again": a proxy gave up waiting, not a refusal.
+        if (status >= 500 || status === 408) return { kind: 'server_error', status, error: slackError(error.body, status) };
         return { kind: 'rejected', status, error: slackError(error.body, status) };
       }
       if (error instanceof IncomingWebhookRequestError) {

@@ -1,0 +1,406 @@
+// Proves the API-server emulator is faithful enough to trust: the real @kubernetes/client-node and the real
+// kubectl, over real HTTPS, with no mocks. If these pass, a daemon test that fails is the daemon's fault.
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
+import { describe, it } from 'node:test';
+import type { TestContext } from 'node:test';
+import {
+  ApiException,
+  BatchV1Api,
+  CoreV1Api,
+  KubeConfig,
+  ListWatch,
+  makeInformer,
+  PatchStrategy,
+  setHeaderOptions,
+  Watch,
+} from '@kubernetes/client-node';
+import type { KubernetesObject, V1Job } from '@kubernetes/client-node';
+import { startApiServer } from '../world/apiserver.ts';
+import type { ApiServer, RecordedRequest } from '../world/apiserver.ts';
+import { kubectlFor } from '../world/kubectl.ts';
+
+const jobsPath = '/apis/batch/v1/namespaces/default/jobs';
+
+function job(name: string, labels: Record<string, string> = {}): object {
+  return {
+    metadata: { name, labels },
+    spec: { template: { spec: { restartPolicy: 'Never', containers: [{ name: 'main', image: 'busybox' }] } } },
+  };
+}
+
+function pod(name: string, containers: string[], labels: Record<string, string> = {}): object {
+  return {
+    metadata: { name, labels },
+    spec: { containers: containers.map((container) => ({ name: container, image: 'busybox' })) },
+    status: { phase: 'Running' },
+  };
+}
+
+async function serve(t: TestContext, options?: Parameters<typeof startApiServer>[0]): Promise<{ server: ApiServer; kc: KubeConfig }> {
+  const server = await startApiServer(options);
+  t.after(() => server.close());
+  const kc = new KubeConfig();
+  kc.loadFromFile(server.kubeconfigPath);
+  return { server, kc };
+}
+
+const isJobWatch = (request: RecordedRequest): boolean => request.verb === 'watch' && request.resource === 'jobs';
+const isJobList = (request: RecordedRequest): boolean => request.verb === 'list' && request.resource === 'jobs';
+
+/** The next object an informer reports for `verb`. */
+function nextInformerEvent(informer: ListWatch<KubernetesObject>, verb: 'add' | 'update' | 'delete'): Promise<KubernetesObject> {
+  return new Promise((resolve) => {
+    const handler = (object: KubernetesObject): void => {
+      informer.off(verb, handler);
+      resolve(object);
+    };
+    informer.on(verb, handler);
+  });
+}
+
+function jobInformer(t: TestContext, kc: KubeConfig): ListWatch<V1Job> {
+  const batch = kc.makeApiClient(BatchV1Api);
+  const informer = makeInformer(kc, jobsPath, () => batch.listNamespacedJob({ namespace: 'default' }));
+  t.after(() => informer.stop());
+  return informer as ListWatch<V1Job>;
+}
+
+/** A Watch whose inactivity timeout is short; the field is private in the typings but meant to be tuned. */
+function watchWithTimeout(kc: KubeConfig, requestTimeoutMs: number): Watch {
+  const watch = new Watch(kc);
+  (watch as unknown as { requestTimeoutMs: number }).requestTimeoutMs = requestTimeoutMs;
+  return watch;
+}
+
+describe('the emulator with @kubernetes/client-node', () => {
+  it('feeds an informer: list, then add, update and delete from the watch', async (t) => {
+    const { server, kc } = await serve(t);
+    server.create('jobs', job('before'));
+    const informer = jobInformer(t, kc);
+    const listed = nextInformerEvent(informer, 'add');
+    const watching = server.nextRequest(isJobWatch);
+    await informer.start();
+    const first = (await listed) as V1Job;
+    assert.equal(first.metadata?.name, 'before');
+    // From the list the client builds class instances, with Dates.
+    assert.ok(first.metadata?.creationTimestamp instanceof Date);
+    await watching;
+
+    const added = nextInformerEvent(informer, 'add');
+    const created = server.create('jobs', job('during'));
+    assert.equal(((await added) as V1Job).metadata?.uid, created.metadata.uid);
+
+    const updated = nextInformerEvent(informer, 'update');
+    server.modify('jobs', 'default', 'during', (object) => {
+      object.status = { failed: 1 };
+    });
+    assert.deepEqual(((await updated) as V1Job).status, { failed: 1 });
+
+    const deleted = nextInformerEvent(informer, 'delete');
+    server.remove('jobs', 'default', 'during');
+    assert.equal(((await deleted) as V1Job).metadata?.name, 'during');
+    assert.deepEqual(informer.list('default').map((object) => object.metadata?.name), ['before']);
+  });
+
+  it('makes an informer relist after its watch expires, recovering an event the dead watch lost', async (t) => {
+    const { server, kc } = await serve(t);
+    const informer = jobInformer(t, kc);
+    const errors: unknown[] = [];
+    informer.on('error', (error) => errors.push(error));
+    const watching = server.nextRequest(isJobWatch);
+    await informer.start();
+    await watching;
+
+    server.faults.silenceWatches(isJobWatch);
+    server.create('jobs', job('lost-on-the-wire'));
+    server.faults.compact();
+    const recovered = nextInformerEvent(informer, 'add');
+    const relisted = server.nextRequest(isJobList);
+    const expired = server.nextRequest(isJobWatch);
+    server.faults.dropWatches(isJobWatch);
+
+    assert.equal((await expired).status, 200);
+    await relisted;
+    assert.equal(((await recovered) as V1Job).metadata?.name, 'lost-on-the-wire');
+    assert.deepEqual(errors, []);
+  });
+
+  it('sends a watch resumed from a compacted resourceVersion one 410 ERROR event, then ends it', async (t) => {
+    const { server, kc } = await serve(t);
+    server.create('jobs', job('a'));
+    const before = server.resourceVersion();
+    server.create('jobs', job('b'));
+    server.faults.compact();
+    const events: { type: string; object: { code?: number; reason?: string; message?: string } }[] = [];
+    const done = new Promise((resolve) => {
+      void new Watch(kc).watch(jobsPath, { resourceVersion: before }, (type, object) => events.push({ type, object }), resolve);
+    });
+    assert.equal(await done, null);
+    assert.equal(events.length, 1);
+    assert.equal(events[0]?.type, 'ERROR');
+    assert.equal(events[0]?.object.code, 410);
+    assert.equal(events[0]?.object.reason, 'Expired');
+    assert.match(events[0]?.object.message ?? '', /^too old resource version: \d+ \(\d+\)$/);
+
+    const batch = kc.makeApiClient(BatchV1Api);
+    await assert.rejects(
+      batch.listNamespacedJob({ namespace: 'default', resourceVersion: before, resourceVersionMatch: 'Exact' }),
+      (error: ApiException<unknown>) => error.code === 410,
+    );
+  });
+
+  it('replays history to a watch from a resourceVersion, with selectors turning moves into ADDED/DELETED', async (t) => {
+    const { server, kc } = await serve(t);
+    const from = server.resourceVersion();
+    server.create('jobs', job('blue', { team: 'blue' }));
+    server.create('jobs', job('red', { team: 'red' }));
+    const events: string[] = [];
+    let sawDelete: () => void = () => {};
+    const deleted = new Promise<void>((resolve) => (sawDelete = resolve));
+    const controller = await new Watch(kc).watch(
+      jobsPath,
+      { resourceVersion: from, labelSelector: 'team in (blue)' },
+      (type, object: V1Job) => {
+        events.push(`${type} ${object.metadata?.name}`);
+        if (type === 'DELETED') sawDelete();
+      },
+      () => {},
+    );
+    t.after(() => controller.abort());
+    server.modify('jobs', 'default', 'red', (object) => (object.metadata.labels = { team: 'blue' }));
+    server.modify('jobs', 'default', 'blue', (object) => (object.metadata.labels = { team: 'green' }));
+    await deleted;
+    assert.deepEqual(events, ['ADDED blue', 'ADDED red', 'DELETED blue']);
+  });
+
+  it('reports a failing watch to the informer error callback', async (t) => {
+    const { server, kc } = await serve(t);
+    server.faults.failNext(1, { status: 500, match: isJobWatch });
+    const informer = jobInformer(t, kc);
+    const failed = new Promise<unknown>((resolve) => informer.on('error', resolve));
+    await informer.start();
+    const error = (await failed) as { statusCode?: number };
+    assert.equal(error.statusCode, 500);
+    assert.equal(server.requests.filter(isJobWatch).at(-1)?.status, 500);
+  });
+
+  it('keeps a watch alive with bookmarks, and a silenced one trips the client inactivity timeout', async (t) => {
+    const { server, kc } = await serve(t, { bookmarkIntervalMs: 50 });
+    const watch = watchWithTimeout(kc, 400);
+    let bookmarks = 0;
+    let enoughBookmarks: () => void = () => {};
+    const bookmarked = new Promise<void>((resolve) => (enoughBookmarks = resolve));
+    const done = new Promise<unknown>((resolve) => {
+      void watch.watch(
+        jobsPath,
+        { allowWatchBookmarks: true },
+        (type, object: V1Job) => {
+          assert.equal(type, 'BOOKMARK');
+          assert.equal(object.metadata?.resourceVersion, server.resourceVersion());
+          if (++bookmarks === 12) enoughBookmarks();
+        },
+        resolve,
+      );
+    });
+    // 12 bookmarks at 50 ms outlive the 400 ms timeout: the stream's activity keeps resetting it.
+    await bookmarked;
+    server.faults.silenceWatches(isJobWatch);
+    const error = (await done) as Error;
+    assert.equal(error.name, 'TimeoutError');
+  });
+
+  it('lets a ListWatch with a short watch timeout resume after silence without losing the event', async (t) => {
+    const { server, kc } = await serve(t);
+    const batch = kc.makeApiClient(BatchV1Api);
+    const watch = watchWithTimeout(kc, 300);
+    const informer = new ListWatch<V1Job>(jobsPath, watch, () => batch.listNamespacedJob({ namespace: 'default' }), false);
+    t.after(() => informer.stop());
+    const watching = server.nextRequest(isJobWatch);
+    await informer.start();
+    const firstWatch = await watching;
+
+    server.faults.silenceWatches(isJobWatch);
+    const added = nextInformerEvent(informer, 'add');
+    server.create('jobs', job('sent-into-silence'));
+    const resumed = await server.nextRequest(isJobWatch);
+    assert.equal(resumed.query.resourceVersion, firstWatch.query.resourceVersion);
+    assert.equal(((await added) as V1Job).metadata?.name, 'sent-into-silence');
+  });
+
+  it('patches a Job with JSON patch (~1 escapes) and merge patch, bumping resourceVersion', async (t) => {
+    const { server, kc } = await serve(t);
+    const created = server.create('jobs', job('x'));
+    const batch = kc.makeApiClient(BatchV1Api);
+    const modified = server.nextRequest((request) => request.verb === 'patch');
+    const patched = await batch.patchNamespacedJob({
+      name: 'x',
+      namespace: 'default',
+      body: [
+        { op: 'test', path: '/metadata/name', value: 'x' },
+        { op: 'add', path: '/metadata/annotations', value: {} },
+        { op: 'add', path: '/metadata/annotations/kube-job-alerts.io~1alerted-at', value: '2024-01-01T00:00:00Z' },
+      ],
+    });
+    assert.equal((await modified).resource, 'jobs');
+    assert.equal(patched.metadata?.annotations?.['kube-job-alerts.io/alerted-at'], '2024-01-01T00:00:00Z');
+    assert.ok(Number(patched.metadata?.resourceVersion) > Number(created.metadata.resourceVersion));
+
+    const merged = await batch.patchNamespacedJob(
+      { name: 'x', namespace: 'default', body: { metadata: { annotations: { 'kube-job-alerts.io/alerted-at': null, other: 'yes' } } } },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
+    assert.deepEqual(merged.metadata?.annotations, { other: 'yes' });
+    assert.deepEqual(server.get('jobs', 'default', 'x')?.metadata.annotations, { other: 'yes' });
+
+    await assert.rejects(
+      batch.patchNamespacedJob({ name: 'x', namespace: 'default', body: [{ op: 'test', path: '/metadata/name', value: 'y' }] }),
+      (error: ApiException<unknown>) => error.code === 422,
+    );
+    await assert.rejects(
+      batch.patchNamespacedJob({ name: 'x', namespace: 'default', body: {} }, setHeaderOptions('Content-Type', 'application/yaml')),
+      (error: ApiException<unknown>) => error.code === 415,
+    );
+  });
+
+  it('answers create and replace conflicts like the real server', async (t) => {
+    const { server, kc } = await serve(t);
+    const batch = kc.makeApiClient(BatchV1Api);
+    const created = await batch.createNamespacedJob({ namespace: 'default', body: job('x') as V1Job });
+    assert.equal(created.metadata?.namespace, 'default');
+    await assert.rejects(batch.createNamespacedJob({ namespace: 'default', body: job('x') as V1Job }), (error: ApiException<string>) => {
+      assert.equal(error.code, 409);
+      assert.equal(JSON.parse(error.body).reason, 'AlreadyExists');
+      return true;
+    });
+    server.modify('jobs', 'default', 'x', (object) => (object.metadata.labels = { bumped: 'yes' }));
+    await assert.rejects(batch.replaceNamespacedJob({ name: 'x', namespace: 'default', body: created }), (error: ApiException<string>) => {
+      assert.equal(error.code, 409);
+      assert.equal(JSON.parse(error.body).reason, 'Conflict');
+      return true;
+    });
+    await assert.rejects(batch.readNamespacedJob({ name: 'nope', namespace: 'default' }), (error: ApiException<unknown>) => error.code === 404);
+  });
+
+  it('serves the last lines of a container log, and insists on a container when there are several', async (t) => {
+    const { server, kc } = await serve(t);
+    server.create('pods', pod('one', ['c']));
+    server.create('pods', pod('two', ['a', 'b']));
+    server.setPodLog('default', 'one', 'c', 'first\nsecond\nthird\n');
+    server.setPodLog('default', 'one', 'c', 'crashed before\n', { previous: true });
+    const core = kc.makeApiClient(CoreV1Api);
+
+    assert.equal(await core.readNamespacedPodLog({ name: 'one', namespace: 'default', container: 'c', tailLines: 2 }), 'second\nthird\n');
+    assert.equal(await core.readNamespacedPodLog({ name: 'one', namespace: 'default', previous: true }), 'crashed before\n');
+    assert.equal(await core.readNamespacedPodLog({ name: 'one', namespace: 'default', limitBytes: 5 }), 'first');
+    await assert.rejects(core.readNamespacedPodLog({ name: 'two', namespace: 'default' }), (error: ApiException<string>) => {
+      assert.equal(error.code, 400);
+      assert.equal(JSON.parse(error.body).message, 'a container name must be specified for pod two, choose one of: [a b]');
+      return true;
+    });
+    await assert.rejects(core.readNamespacedPodLog({ name: 'two', namespace: 'default', container: 'a' }), (error: ApiException<unknown>) => error.code === 404);
+    await assert.rejects(core.readNamespacedPodLog({ name: 'gone', namespace: 'default' }), (error: ApiException<unknown>) => error.code === 404);
+    assert.equal(server.requests.filter((request) => request.resource === 'pods/log').length, 6);
+  });
+
+  it('filters pods by label and field selectors', async (t) => {
+    const { server, kc } = await serve(t);
+    server.create('pods', pod('a', ['c'], { 'job-name': 'x', tier: 'batch' }));
+    server.create('pods', pod('b', ['c'], { 'job-name': 'y' }));
+    server.create('pods', { ...pod('c', ['c'], { 'job-name': 'x' }), metadata: { name: 'c', namespace: 'other', labels: { 'job-name': 'x' } } });
+    const core = kc.makeApiClient(CoreV1Api);
+    const names = async (labelSelector?: string, fieldSelector?: string): Promise<string[]> =>
+      (await core.listNamespacedPod({ namespace: 'default', labelSelector, fieldSelector })).items.map((item) => item.metadata?.name ?? '');
+
+    assert.deepEqual(await names('job-name=x'), ['a']);
+    assert.deepEqual(await names('job-name!=x'), ['b']);
+    assert.deepEqual(await names('job-name in (x,y),!tier'), ['b']);
+    assert.deepEqual(await names('tier'), ['a']);
+    assert.deepEqual(await names(undefined, 'metadata.name=b'), ['b']);
+    assert.deepEqual(await names(undefined, 'status.phase==Running,metadata.name!=a'), ['b']);
+    const everywhere = await core.listPodForAllNamespaces({ labelSelector: 'job-name==x' });
+    assert.deepEqual(everywhere.items.map((item) => `${item.metadata?.namespace}/${item.metadata?.name}`), ['default/a', 'other/c']);
+    await assert.rejects(names(undefined, 'spec.bogus=1'), (error: ApiException<unknown>) => error.code === 400);
+  });
+
+  it('refuses a wrong token with 401', async (t) => {
+    const { server } = await serve(t);
+    const kc = new KubeConfig();
+    kc.loadFromFile(server.writeKubeconfig({ token: 'wrong' }));
+    await assert.rejects(kc.makeApiClient(BatchV1Api).listNamespacedJob({ namespace: 'default' }), (error: ApiException<unknown>) => error.code === 401);
+    assert.equal(server.requests.at(-1)?.status, 401);
+  });
+
+  it('holds hung requests until cleared and delays others', async (t) => {
+    const { server, kc } = await serve(t);
+    const batch = kc.makeApiClient(BatchV1Api);
+    server.faults.hang(isJobList);
+    const hungRequest = server.nextRequest(isJobList);
+    const answer = batch.listNamespacedJob({ namespace: 'default' });
+    assert.equal((await hungRequest).status, 0);
+    server.faults.clearHang();
+    assert.deepEqual((await answer).items, []);
+
+    server.faults.delay(200, isJobList);
+    const started = Date.now();
+    await batch.listNamespacedJob({ namespace: 'default' });
+    assert.ok(Date.now() - started >= 190);
+    server.faults.reset();
+  });
+
+  it('ends a watch after timeoutSeconds', async (t) => {
+    const { kc } = await serve(t);
+    const done = new Promise((resolve) => {
+      void new Watch(kc).watch(jobsPath, { timeoutSeconds: 1 }, () => {}, resolve);
+    });
+    assert.equal(await done, null);
+  });
+});
+
+describe('the emulator with kubectl', () => {
+  it('lists, watches, patches and reads logs', async (t) => {
+    const { server } = await serve(t);
+    const kubectl = kubectlFor(server.kubeconfigPath);
+    t.after(() => kubectl.close());
+    server.create('jobs', job('x', { app: 'demo' }));
+    server.create('pods', pod('x-abcde', ['c']));
+    server.setPodLog('default', 'x-abcde', 'c', 'one\ntwo\n');
+
+    const listed = JSON.parse((await kubectl.run('get', 'jobs', '-o', 'json')).stdout);
+    assert.deepEqual(listed.items.map((item: V1Job) => `${item.kind} ${item.metadata?.name}`), ['Job x']);
+
+    await kubectl.run('patch', 'job', 'x', '--type', 'merge', '-p', '{"metadata":{"annotations":{"kube-job-alerts.io/alerted-at":"now"}}}');
+    assert.equal(server.get('jobs', 'default', 'x')?.metadata.annotations?.['kube-job-alerts.io/alerted-at'], 'now');
+
+    assert.equal((await kubectl.run('logs', 'pod/x-abcde', '-c', 'c', '--tail', '1')).stdout, 'two\n');
+
+    const watching = server.nextRequest(isJobWatch);
+    const watcher = kubectl.spawn('get', 'jobs', '-w');
+    t.after(() => watcher.kill());
+    const lines = createInterface(watcher.stdout)[Symbol.asyncIterator]();
+    let stderr = '';
+    watcher.stderr.on('data', (chunk) => (stderr += String(chunk)));
+    // A line that never comes fails the test with what kubectl said, instead of hanging the run.
+    const nextLine = async (): Promise<string> => {
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`kubectl printed no line within 10 s; stderr: ${stderr}`)), 10_000);
+      });
+      try {
+        return String((await Promise.race([lines.next(), timeout])).value);
+      } finally {
+        clearTimeout(timer);
+      }
+    };
+    assert.match(await nextLine(), /^NAME\s+AGE$/);
+    assert.match(await nextLine(), /^x\s+\d+s$/);
+    await watching;
+    server.create('jobs', job('y'));
+    assert.match(await nextLine(), /^y\s+\d+s$/);
+    server.modify('jobs', 'default', 'x', (object) => (object.status = { failed: 1 }));
+    assert.match(await nextLine(), /^x\s+\d+s$/);
+    watcher.kill();
+    await once(watcher, 'exit');
+  });
+});

@@ -1,0 +1,160 @@
+// A Kubernetes API server emulator for the integration and end-to-end tests: the real wire protocol over
+// HTTPS (discovery, list, watch, get, create, update, patch, delete, pod logs), a store tests drive the way
+// the cluster's controllers would, and faults to prove the daemon survives a misbehaving server.
+//
+// By hand: `node test/world/apiserver.ts [--port 6443]` prints a kubeconfig path and serves until Ctrl-C.
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import type { Faults } from './faults.ts';
+import { FaultRules } from './faults.ts';
+import { handleRequest } from './handler.ts';
+import type { ServerState } from './handler.ts';
+import { writeKubeconfigFile } from './kubeconfig.ts';
+import { PodLogs } from './logs.ts';
+import { Store } from './store.ts';
+import { tls } from './tls.ts';
+import type { K8sObject, RecordedRequest, RequestMatcher, Resource } from './types.ts';
+import type { OpenWatch } from './watch.ts';
+
+export type { Faults } from './faults.ts';
+export type { K8sObject, RecordedRequest, RequestMatcher, Resource, Verb } from './types.ts';
+
+export interface ApiServerOptions {
+  /** How often a watch with allowWatchBookmarks=true gets a BOOKMARK. Default 1000. */
+  bookmarkIntervalMs?: number;
+  /** The bearer token every request must carry. Default: random. */
+  token?: string;
+  /** Default 0: a random free port. */
+  port?: number;
+}
+
+export interface ApiServer {
+  /** https://127.0.0.1:<port> */
+  url: string;
+  token: string;
+  /** Cluster with the CA, user with the token, context with namespace 'default'. */
+  kubeconfigPath: string;
+  writeKubeconfig(options?: { namespace?: string; token?: string }): string;
+  create(resource: Resource, object: object): K8sObject;
+  update(resource: Resource, object: object): K8sObject;
+  modify(resource: Resource, namespace: string, name: string, mutate: (object: K8sObject) => void): K8sObject;
+  remove(resource: Resource, namespace: string, name: string): void;
+  get(resource: Resource, namespace: string, name: string): K8sObject | undefined;
+  list(resource: Resource, namespace?: string): K8sObject[];
+  setPodLog(namespace: string, pod: string, container: string, text: string, options?: { previous?: boolean }): void;
+  /** The current (last written) resourceVersion. */
+  resourceVersion(): string;
+  /** Every request, in arrival order. */
+  requests: RecordedRequest[];
+  /**
+   * Resolves with the next matching request once the server has dealt with it: answered it, opened its
+   * watch (so it is live and silenceWatches/dropWatches can reach it), or started hanging it.
+   */
+  nextRequest(match?: RequestMatcher): Promise<RecordedRequest>;
+  faults: Faults;
+  /** Ends open watches and hung requests, stops the server and deletes the kubeconfig folder. */
+  close(): Promise<void>;
+}
+
+export async function startApiServer(options: ApiServerOptions = {}): Promise<ApiServer> {
+  const token = options.token ?? randomBytes(16).toString('hex');
+  const store = new Store();
+  const logs = new PodLogs();
+  const watches = new Set<OpenWatch>();
+  const faults = new FaultRules(store, watches);
+  const requests: RecordedRequest[] = [];
+  const waiters = new Set<{ match: RequestMatcher; resolve: (request: RecordedRequest) => void }>();
+
+  const state: ServerState = {
+    store,
+    logs,
+    faults,
+    watches,
+    token,
+    bookmarkIntervalMs: options.bookmarkIntervalMs ?? 1000,
+    serverAddress: '',
+    requests,
+    onHandled: (request) => {
+      for (const waiter of [...waiters]) {
+        if (waiter.match(request)) {
+          waiters.delete(waiter);
+          waiter.resolve(request);
+        }
+      }
+    },
+  };
+
+  const server = createServer({ key: tls.key, cert: tls.cert }, (request, response) => {
+    void handleRequest(state, request, response);
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, '127.0.0.1', resolve);
+  });
+  const { port } = server.address() as AddressInfo;
+  const url = `https://127.0.0.1:${port}`;
+  state.serverAddress = `127.0.0.1:${port}`;
+
+  const directory = mkdtempSync(join(tmpdir(), 'kube-apiserver-emulator-'));
+  let kubeconfigs = 0;
+  const writeKubeconfig = (choices: { namespace?: string; token?: string } = {}): string =>
+    writeKubeconfigFile(directory, `kubeconfig-${++kubeconfigs}.yaml`, {
+      server: url,
+      caPem: tls.ca,
+      token: choices.token ?? token,
+      namespace: choices.namespace ?? 'default',
+    });
+  const kubeconfigPath = writeKubeconfig();
+
+  let closed: Promise<void> | undefined;
+  const close = (): Promise<void> => {
+    closed ??= (async () => {
+      for (const watch of [...watches]) watch.end();
+      const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+      // Keep-alive sockets and hung requests would otherwise hold close() open; hung ones are never answered.
+      server.closeAllConnections();
+      await stopped;
+      rmSync(directory, { recursive: true, force: true });
+    })();
+    return closed;
+  };
+
+  return {
+    url,
+    token,
+    kubeconfigPath,
+    writeKubeconfig,
+    create: (resource, object) => store.create(resource, object),
+    update: (resource, object) => store.update(resource, object),
+    modify: (resource, namespace, name, mutate) => store.modify(resource, namespace, name, mutate),
+    remove: (resource, namespace, name) => void store.remove(resource, namespace, name),
+    get: (resource, namespace, name) => store.get(resource, namespace, name),
+    list: (resource, namespace) => store.list(resource, namespace),
+    setPodLog: (namespace, pod, container, text, logOptions = {}) => logs.set(namespace, pod, container, text, logOptions.previous ?? false),
+    resourceVersion: () => String(store.revision),
+    requests,
+    nextRequest: (match = () => true) => new Promise((resolve) => waiters.add({ match, resolve })),
+    faults,
+    close,
+  };
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { port: { type: 'string' }, token: { type: 'string' } } });
+  const server = await startApiServer({ port: values.port ? Number(values.port) : 0, token: values.token });
+  console.log(`Kubernetes API server emulator at ${server.url}`);
+  console.log(`kubeconfig: ${server.kubeconfigPath}`);
+  console.log(`try: kubectl --kubeconfig ${server.kubeconfigPath} get jobs`);
+  const stop = (): void => {
+    void server.close().then(() => process.exit(0));
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+if (import.meta.main) await main();

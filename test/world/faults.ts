@@ -1,0 +1,111 @@
+// Failures a test can inject, each aimed by an optional matcher (e.g. only Job watches), to prove the
+// daemon survives what real API servers do: dropped and expired watches, 5xx, slowness, silence.
+import type { Store } from './store.ts';
+import type { RecordedRequest, RequestMatcher } from './types.ts';
+import type { OpenWatch } from './watch.ts';
+
+export interface Faults {
+  /** Ends the matching open watch streams now, cleanly (the response body finishes). */
+  dropWatches(match?: RequestMatcher): void;
+  /** Moves the compaction point to the current resourceVersion: resuming from before it gets 410 Expired. */
+  compact(): void;
+  /** The next n matching requests get `status` (default 500) with a Status body. */
+  failNext(n: number, options?: { status?: number; match?: RequestMatcher }): void;
+  delay(ms: number, match?: RequestMatcher): void;
+  clearDelay(): void;
+  /** Matching requests get no answer, not even headers, until clearHang(), reset() or close(). */
+  hang(match?: RequestMatcher): void;
+  clearHang(): void;
+  /** The matching watches open now stay open but send nothing (no events, no bookmarks) until unsilenced. */
+  silenceWatches(match?: RequestMatcher): void;
+  unsilenceWatches(): void;
+  /** Clears every rule above and releases hung requests; the compaction point stays where it is. */
+  reset(): void;
+}
+
+const always: RequestMatcher = () => true;
+
+interface FailureRule {
+  remaining: number;
+  status: number;
+  match: RequestMatcher;
+}
+
+/** The rules as the request handler consults them, behind the public `Faults` face. */
+export class FaultRules implements Faults {
+  readonly #store: Store;
+  readonly #watches: Set<OpenWatch>;
+  #failures: FailureRule[] = [];
+  #delays: { ms: number; match: RequestMatcher }[] = [];
+  #hangs: RequestMatcher[] = [];
+  #releaseHung = new Set<() => void>();
+
+  constructor(store: Store, watches: Set<OpenWatch>) {
+    this.#store = store;
+    this.#watches = watches;
+  }
+
+  dropWatches(match: RequestMatcher = always): void {
+    for (const watch of [...this.#watches]) if (match(watch.request)) watch.end();
+  }
+
+  compact(): void {
+    this.#store.compact();
+  }
+
+  failNext(n: number, options: { status?: number; match?: RequestMatcher } = {}): void {
+    this.#failures.push({ remaining: n, status: options.status ?? 500, match: options.match ?? always });
+  }
+
+  delay(ms: number, match: RequestMatcher = always): void {
+    this.#delays.push({ ms, match });
+  }
+
+  clearDelay(): void {
+    this.#delays = [];
+  }
+
+  hang(match: RequestMatcher = always): void {
+    this.#hangs.push(match);
+  }
+
+  clearHang(): void {
+    this.#hangs = [];
+    for (const release of this.#releaseHung) release();
+    this.#releaseHung.clear();
+  }
+
+  silenceWatches(match: RequestMatcher = always): void {
+    for (const watch of this.#watches) if (match(watch.request)) watch.silenced = true;
+  }
+
+  unsilenceWatches(): void {
+    for (const watch of this.#watches) watch.silenced = false;
+  }
+
+  reset(): void {
+    this.#failures = [];
+    this.clearDelay();
+    this.clearHang();
+    this.unsilenceWatches();
+  }
+
+  /** The status to fail this request with, if a failNext rule takes it. */
+  takeFailure(request: RecordedRequest): number | undefined {
+    const rule = this.#failures.find((candidate) => candidate.remaining > 0 && candidate.match(request));
+    if (!rule) return undefined;
+    rule.remaining--;
+    this.#failures = this.#failures.filter((candidate) => candidate.remaining > 0);
+    return rule.status;
+  }
+
+  delayFor(request: RecordedRequest): number {
+    return this.#delays.filter((rule) => rule.match(request)).reduce((total, rule) => total + rule.ms, 0);
+  }
+
+  /** A promise that resolves when this hung request's hang is cleared; undefined when it is not hung. */
+  holdIfHung(request: RecordedRequest): Promise<void> | undefined {
+    if (!this.#hangs.some((match) => match(request))) return undefined;
+    return new Promise<void>((resolve) => this.#releaseHung.add(resolve));
+  }
+}

@@ -1,0 +1,145 @@
+// The cluster's state: objects per resource, one global resourceVersion, and the history watches replay.
+//
+// Like etcd behind the real server, every write takes the next revision, and a watch can resume from any
+// revision still in the history. `compact()` moves the point below which a resume gets 410 Expired: that
+// is what forces an informer to relist, the path on which every Job is replayed to the daemon.
+import { randomUUID } from 'node:crypto';
+import { apiVersionOf, resourceInfo } from './resources.ts';
+import { alreadyExists, conflict, notFound, StatusError } from './status.ts';
+import type { K8sObject, Resource, StoreEvent } from './types.ts';
+
+export type StoreListener = (event: StoreEvent) => void;
+
+// Real clusters never hand out small numbers; starting high catches code that compares them as strings.
+const firstRevision = 1000;
+
+export class Store {
+  revision = firstRevision;
+  /** Watches from a resourceVersion below this get 410 Expired. */
+  compactedRevision = 0;
+  readonly history: StoreEvent[] = [];
+  readonly #objects = new Map<Resource, Map<string, K8sObject>>();
+  readonly #listeners = new Set<StoreListener>();
+
+  subscribe(listener: StoreListener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  create(resource: Resource, input: object): K8sObject {
+    const info = resourceInfo[resource];
+    const object = structuredClone(input) as K8sObject;
+    const metadata = (object.metadata ??= {} as K8sObject['metadata']);
+    if (!metadata.name && typeof metadata.generateName === 'string') {
+      metadata.name = metadata.generateName + randomUUID().slice(0, 5);
+    }
+    if (!metadata.name) throw new StatusError(422, `${info.kind} "" is invalid: metadata.name: Required value: name or generateName is required`);
+    metadata.namespace ||= 'default';
+    const objects = this.#objectsOf(resource);
+    const key = keyOf(metadata.namespace, metadata.name);
+    if (objects.has(key)) throw alreadyExists(info, metadata.name);
+    object.apiVersion = apiVersionOf(info);
+    object.kind = info.kind;
+    metadata.uid = randomUUID();
+    metadata.creationTimestamp = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+    metadata.resourceVersion = String(++this.revision);
+    objects.set(key, object);
+    this.#emit({ revision: this.revision, resource, type: 'ADDED', object });
+    return structuredClone(object);
+  }
+
+  /** Replaces the stored object; a given metadata.resourceVersion must be the current one (optimistic locking). */
+  update(resource: Resource, input: object): K8sObject {
+    const info = resourceInfo[resource];
+    const object = structuredClone(input) as K8sObject;
+    const name = object.metadata?.name ?? '';
+    const namespace = object.metadata?.namespace || 'default';
+    const objects = this.#objectsOf(resource);
+    const key = keyOf(namespace, name);
+    const previous = objects.get(key);
+    if (!previous) throw notFound(info, name);
+    const given = object.metadata.resourceVersion;
+    if (given !== undefined && given !== '' && given !== previous.metadata.resourceVersion) throw conflict(info, name);
+    object.apiVersion = apiVersionOf(info);
+    object.kind = info.kind;
+    object.metadata = {
+      ...object.metadata,
+      namespace,
+      uid: previous.metadata.uid,
+      creationTimestamp: previous.metadata.creationTimestamp,
+      resourceVersion: String(++this.revision),
+    };
+    objects.set(key, object);
+    this.#emit({ revision: this.revision, resource, type: 'MODIFIED', object, previous });
+    return structuredClone(object);
+  }
+
+  /** Read-modify-write, the way a controller changes an object. */
+  modify(resource: Resource, namespace: string, name: string, mutate: (object: K8sObject) => void): K8sObject {
+    const current = this.get(resource, namespace, name);
+    if (!current) throw notFound(resourceInfo[resource], name);
+    mutate(current);
+    current.metadata.resourceVersion = '';
+    current.metadata.namespace = namespace;
+    current.metadata.name = name;
+    return this.update(resource, current);
+  }
+
+  remove(resource: Resource, namespace: string, name: string): K8sObject {
+    const objects = this.#objectsOf(resource);
+    const key = keyOf(namespace, name);
+    const previous = objects.get(key);
+    if (!previous) throw notFound(resourceInfo[resource], name);
+    objects.delete(key);
+    // The real server stamps the DELETED event's object with the revision of the delete.
+    const object = structuredClone(previous);
+    object.metadata.resourceVersion = String(++this.revision);
+    this.#emit({ revision: this.revision, resource, type: 'DELETED', object });
+    return structuredClone(object);
+  }
+
+  get(resource: Resource, namespace: string, name: string): K8sObject | undefined {
+    const object = this.#objectsOf(resource).get(keyOf(namespace, name));
+    return object && structuredClone(object);
+  }
+
+  /** Objects in one namespace, or in all when namespace is undefined or ''; sorted like etcd keys. */
+  list(resource: Resource, namespace?: string): K8sObject[] {
+    return [...this.#objectsOf(resource).entries()]
+      .filter(([, object]) => !namespace || object.metadata.namespace === namespace)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([, object]) => structuredClone(object));
+  }
+
+  /** Events after `revision`, oldest first. */
+  eventsAfter(revision: number): StoreEvent[] {
+    const start = this.history.findIndex((event) => event.revision > revision);
+    return start === -1 ? [] : this.history.slice(start);
+  }
+
+  compact(): void {
+    this.compactedRevision = this.revision;
+    const keep = this.eventsAfter(this.revision);
+    this.history.splice(0, this.history.length, ...keep);
+  }
+
+  #objectsOf(resource: Resource): Map<string, K8sObject> {
+    let objects = this.#objects.get(resource);
+    if (!objects) {
+      objects = new Map();
+      this.#objects.set(resource, objects);
+    }
+    return objects;
+  }
+
+  #emit(event: StoreEvent): void {
+    // Listeners and history get their own copies so that nothing a caller does later can rewrite the past.
+    const frozen: StoreEvent = { ...event, object: structuredClone(event.object) };
+    this.history.push(frozen);
+    for (const listener of [...this.#listeners]) listener(frozen);
+  }
+}
+
+function keyOf(namespace: string, name: string): string {
+  return `${namespace}/${name}`;
+}
