@@ -35,6 +35,8 @@ export class Daemon {
       // A clean environment: only what the test gives, plus PATH (for Node 24) and a HOME without ~/.kube.
       env: { PATH: process.env.PATH ?? '', HOME: mkdtempSync(join(tmpdir(), 'kja-home-')), LOG_LEVEL: 'debug', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
+      // Its own process group, so a test can kill npm and node together (SIGKILL is not handed on by npm).
+      detached: true,
     });
     this.exited = new Promise((resolve) => this.child.once('exit', (code, signal) => resolve({ code, signal })));
     for (const stream of [this.child.stdout!, this.child.stderr!]) {
@@ -75,10 +77,22 @@ export class Daemon {
     return serving.port as number;
   }
 
-  /** Sends SIGTERM (to npm, as a supervisor would) and waits for the exit. */
+  /**
+   * Sends SIGTERM (to npm only, as a supervisor would) and waits for the exit. SIGKILL goes to the whole group:
+   * npm cannot hand it on, and an orphaned daemon would outlive the test.
+   */
   async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<Exit & { ms: number }> {
     const started = Date.now();
-    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill(signal);
+    const running = this.child.exitCode === null && this.child.signalCode === null;
+    if (signal === 'SIGKILL') {
+      try {
+        process.kill(-this.child.pid!, 'SIGKILL');
+      } catch {
+        // the group is gone already
+      }
+    } else if (running) {
+      this.child.kill(signal);
+    }
     const exit = await this.exited;
     return { ...exit, ms: Date.now() - started };
   }
