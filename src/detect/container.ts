@@ -102,9 +102,11 @@ function evidenceOf({ pod, failure }: FailedPod): ContainerEvidence {
   } else {
     evidence['container'] = failure.container;
     evidence['exitCode'] = failure.exitCode;
-    evidence['reason'] = failure.reason;
+    // A pod-level reason (Evicted, DeadlineExceeded, Shutdown...) explains the container's end better than what
+    // the kubelet wrote for the container then (ContainerStatusUnknown, or Error with 137).
+    evidence['reason'] = text(status, 'reason') || failure.reason;
     evidence['signal'] = failure.exitCode === undefined ? undefined : signalOf(failure.exitCode);
-    evidence['message'] = failure.message;
+    evidence['message'] = text(status, 'message') || failure.message;
     if (failure.previous) evidence['previous'] = true;
   }
   return withoutUndefined(evidence) as ContainerEvidence;

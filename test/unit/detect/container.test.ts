@@ -38,6 +38,13 @@ const podFailed = (reason: string, message: string, pod = first) => {
 const evictedMessage = 'The node was low on resource: memory. Threshold quantity: 100Mi, available: 43864Ki. Container nginx was using 1507648Ki, request is 0, has larger consumption of memory.';
 const evicted = podFailed('Evicted', evictedMessage);
 const evictedLater = { ...podFailed('Evicted', evictedMessage, second), metadata: { ...second.metadata, creationTimestamp: '2024-05-01T02:10:00Z' } };
+// Since Kubernetes 1.27 an evicted pod keeps its containerStatuses, the killed container marked ContainerStatusUnknown.
+const evictedWithContainer = statusOf(first, {
+  phase: 'Failed',
+  reason: 'Evicted',
+  message: evictedMessage,
+  containerStatuses: [terminated('nginx', { exitCode: 137, reason: 'ContainerStatusUnknown', message: 'The container could not be located when the pod was terminated', finishedAt: '2024-05-01T02:00:03Z' })],
+});
 const sidecarKilled = statusOf(first, {
   containerStatuses: [
     terminated('proxy', { exitCode: 137, reason: 'Error', finishedAt: '2024-05-01T02:00:08Z' }),
@@ -83,6 +90,8 @@ describe('evidenceFromPods', () => {
     ['evicted pod, no containerStatuses', [evicted], { ...base, reason: 'Evicted', message: evictedMessage }],
     ['UnexpectedAdmissionError', [podFailed('UnexpectedAdmissionError', 'Allocate failed due to requested number of devices unavailable for nvidia.com/gpu. Requested: 1, Available: 0, which is unexpected')],
       { ...base, reason: 'UnexpectedAdmissionError', message: 'Allocate failed due to requested number of devices unavailable for nvidia.com/gpu. Requested: 1, Available: 0, which is unexpected' }],
+    ['evicted pod that still reports its container (ContainerStatusUnknown): the pod says why', [evictedWithContainer],
+      { ...base, container: 'nginx', exitCode: 137, reason: 'Evicted', message: evictedMessage, signal: 9 }],
     ['NodeAffinity', [podFailed('NodeAffinity', 'Pod was rejected: Predicate NodeAffinity failed')], { ...base, reason: 'NodeAffinity', message: 'Pod was rejected: Predicate NodeAffinity failed' }],
     ['evicted pod created after the other failed: creation time counts', [first, evictedLater], { pod: second.metadata.name, node: 'worker-1', reason: 'Evicted', message: evictedMessage }],
     ['a failed pod among running and pending ones', [pending, first, succeededPod], { ...base, container: 'nginx', exitCode: 1, reason: 'Error' }],
