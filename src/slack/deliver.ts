@@ -25,7 +25,7 @@ import {
 } from '@slack/webhook';
 import { silentLogger, type Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
-import type { SlackPayload } from './format.ts';
+import { blockKitBuilderUrl, type SlackPayload } from './format.ts';
 
 export type DeliveryResult =
   | { readonly ok: true; readonly attempts: number }
@@ -289,7 +289,10 @@ export class SlackDeliverer implements Deliverer {
   }
 }
 
-/** Logs the message it would have sent; for DRY_RUN and for running without a webhook. */
+/**
+ * Logs the message it would have sent; for DRY_RUN and for running without a webhook. `builderUrl` opens the same
+ * blocks in Slack's Block Kit Builder, so a dry run shows what the channel would see without posting anything.
+ */
 export class DryRunDeliverer implements Deliverer {
   readonly #logger: Logger;
 
@@ -298,7 +301,10 @@ export class DryRunDeliverer implements Deliverer {
   }
 
   async deliver(payload: SlackPayload): Promise<DeliveryResult> {
-    this.#logger.info({ dryRun: true, payload: JSON.stringify(payload) }, 'dry run: alert not posted to Slack');
+    this.#logger.info(
+      { dryRun: true, payload: JSON.stringify(payload), builderUrl: blockKitBuilderUrl(payload) },
+      'dry run: alert not posted to Slack',
+    );
     return { ok: true, attempts: 0 };
   }
 }

@@ -104,6 +104,19 @@ export function buildAlert(alert: Alert): SlackPayload {
   return { text, blocks, unfurl_links: false, unfurl_media: false };
 }
 
+/** Where Slack's Block Kit Builder lives; it reads the message to show from the URL fragment. */
+export const BLOCK_KIT_BUILDER = 'https://app.slack.com/block-kit-builder/#';
+
+/**
+ * A link that opens this message's blocks in Slack's Block Kit Builder (in a browser, signed in to any workspace),
+ * the way Slack's own docs link their examples: the fragment is the percent-encoded JSON of `{ blocks }`. The
+ * fragment never reaches a server, so a long log tail is fine; `text` and the unfurl flags are not part of a
+ * Builder surface and are left out.
+ */
+export function blockKitBuilderUrl(payload: Pick<SlackPayload, 'blocks'>): string {
+  return BLOCK_KIT_BUILDER + encodeURIComponent(JSON.stringify({ blocks: payload.blocks }));
+}
+
 /** Every character of text in a payload, as Slack counts it towards its message limits (UTF-16 units: an upper bound). */
 export function textLength(payload: Pick<SlackPayload, 'text' | 'blocks'>): number {
   let total = payload.text.length;
