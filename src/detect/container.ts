@@ -113,7 +113,7 @@ function evidenceOf({ pod, failure }: FailedPod): ContainerEvidence {
 }
 
 /** Shells and runtimes report death by signal N as exit code 128 + N; only 1..64 are signals (255 is exit(-1)). */
-function signalOf(exitCode: number): number | undefined {
+export function signalOf(exitCode: number): number | undefined {
   const signal = exitCode - 128;
   return signal >= 1 && signal <= 64 ? signal : undefined;
 }
@@ -123,8 +123,9 @@ function withoutUndefined(record: Record<string, unknown>): Record<string, unkno
 }
 
 const SIGNAL_NAMES: ReadonlyMap<number, string> = new Map([
-  [1, 'SIGHUP'], [2, 'SIGINT'], [3, 'SIGQUIT'], [4, 'SIGILL'], [6, 'SIGABRT'], [7, 'SIGBUS'],
-  [8, 'SIGFPE'], [9, 'SIGKILL'], [11, 'SIGSEGV'], [13, 'SIGPIPE'], [15, 'SIGTERM'],
+  [1, 'SIGHUP'], [2, 'SIGINT'], [3, 'SIGQUIT'], [4, 'SIGILL'], [5, 'SIGTRAP'], [6, 'SIGABRT'], [7, 'SIGBUS'],
+  [8, 'SIGFPE'], [9, 'SIGKILL'], [10, 'SIGUSR1'], [11, 'SIGSEGV'], [12, 'SIGUSR2'], [13, 'SIGPIPE'], [14, 'SIGALRM'],
+  [15, 'SIGTERM'],
 ]);
 
 /** The Linux name of a signal number (9 -> SIGKILL), or undefined for one without a well-known name here. */

@@ -13,6 +13,7 @@
  *   whatever the rest left over, up to one section (3,000), and keeps its END: the last lines say why it died.
  * - Missing parts are left out, never rendered as "undefined" or "unknown".
  */
+import { signalName, signalOf } from '../detect/container.ts';
 import type { Alert, Evidence, JobFailure } from '../alert.ts';
 import { ELLIPSIS, escapeCode, mrkdwn, plainText, truncateEscaped, truncatePlain } from './escape.ts';
 
@@ -77,11 +78,6 @@ const CAP = {
   notesTotal: 1500,
 } as const;
 
-const SIGNALS: Readonly<Record<number, string>> = {
-  1: 'SIGHUP', 2: 'SIGINT', 3: 'SIGQUIT', 4: 'SIGILL', 5: 'SIGTRAP', 6: 'SIGABRT', 7: 'SIGBUS', 8: 'SIGFPE',
-  9: 'SIGKILL', 10: 'SIGUSR1', 11: 'SIGSEGV', 12: 'SIGUSR2', 13: 'SIGPIPE', 14: 'SIGALRM', 15: 'SIGTERM',
-};
-
 export function buildAlert(alert: Alert): SlackPayload {
   const { failure, evidence } = alert;
   const blocks: Block[] = [header(failure)];
@@ -130,11 +126,11 @@ export function textLength(payload: Pick<SlackPayload, 'text' | 'blocks'>): numb
   return total;
 }
 
-/** `signal 9 (SIGKILL)` for an exit code above 128 (or an explicit signal), else undefined. */
+/** `signal 9 (SIGKILL)` for an explicit signal or an exit code of 128 + N (as detect reads it), else undefined. */
 export function describeSignal(exitCode: number | undefined, signal: number | undefined): string | undefined {
-  const number = signal ?? (exitCode !== undefined && exitCode > 128 && exitCode < 256 ? exitCode - 128 : undefined);
+  const number = signal ?? (exitCode === undefined ? undefined : signalOf(exitCode));
   if (number === undefined) return undefined;
-  const name = SIGNALS[number];
+  const name = signalName(number);
   return name ? `signal ${number} (${name})` : `signal ${number}`;
 }
 
@@ -218,7 +214,7 @@ function containerSummary(evidence: Evidence): string | undefined {
 function logSection(lines: readonly string[], room: number): string | undefined {
   const total = lines.length;
   const title = (shown: number, cut: boolean): string =>
-    cut ? `*Log tail* (last ${shown} of ${total} lines, cut to fit)` : `*Log tail* (last ${total} lines)`;
+    cut ? `*Log tail* (last ${shown} of ${total} lines, cut to fit)` : `*Log tail* (last ${total === 1 ? "line" : `${total} lines`})`;
   const wrap = (head: string, body: string): string => `${head}\n\`\`\`\n${body}\n\`\`\``;
   const overhead = wrap(title(total, true), '').length + 10; // room for the digits of `shown`
   const space = room - overhead;
