@@ -214,7 +214,7 @@ function containerSummary(evidence: Evidence): string | undefined {
 function logSection(lines: readonly string[], room: number): string | undefined {
   const total = lines.length;
   const title = (shown: number, cut: boolean): string =>
-    cut ? `*Log tail* (last ${shown} of ${total} lines, cut to fit)` : `*Log tail* (last ${total === 1 ? "line" : `${total} lines`})`;
+    cut ? `*Log tail* (last ${shown} of ${total} lines, cut to fit)` : `*Log tail* (last ${total === 1 ? 'line' : `${total} lines`})`;
   const wrap = (head: string, body: string): string => `${head}\n\`\`\`\n${body}\n\`\`\``;
   const overhead = wrap(title(total, true), '').length + 10; // room for the digits of `shown`
   const space = room - overhead;
