@@ -1,5 +1,7 @@
 /**
- * Wiring only: config, clients, informers, pipeline, server, signals. No decisions are made here.
+ * Wiring only: config, clients, permission check, informers, pipeline, server, signals. No decisions are made here.
+ * The daemon is `kube-job-alerts run` (cli.ts); running this file directly (`node dist/main.js`, the image's
+ * entrypoint) is the same thing.
  */
 import { systemClock } from './alert.ts';
 import { AlertPipeline } from './alerts/pipeline.ts';
@@ -7,6 +9,7 @@ import { ConfigError, loadConfig, type Config } from './config.ts';
 import { connect, describeError, namespacesToWatch } from './kube/client.ts';
 import { evidenceGatherer } from './kube/evidence.ts';
 import { classifyPatchError, jobAnnotator } from './kube/jobs.ts';
+import { requiredPermissions, warnAboutMissingPermissions } from './kube/permissions.ts';
 import { JobWatch } from './kube/watching.ts';
 import { createLogger, type Logger } from './log.ts';
 import { Metrics } from './metrics.ts';
@@ -18,10 +21,11 @@ import { AnnotationMarks, MemoryMarks, type AlertMarks } from './state/marks.ts'
 const DRAIN_MS = 6_000;
 const EXIT_DEADLINE_MS = 9_000;
 
-async function main(): Promise<void> {
+/** Runs until a stop signal; exits the process itself (1 on bad configuration, 0 after a drain). */
+export async function runDaemon(env: Readonly<Record<string, string | undefined>>): Promise<void> {
   let config: Config;
   try {
-    config = loadConfig(process.env);
+    config = loadConfig(env);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     for (const problem of error.problems) process.stderr.write(`kube-job-alerts: ${problem}\n`);
@@ -40,6 +44,8 @@ async function main(): Promise<void> {
     },
     'starting',
   );
+  // Not awaited: a slow or failing API server must not delay the start; the reviews are bounded and never throw.
+  void warnAboutMissingPermissions({ clients, permissions: requiredPermissions(config, namespaces), logger: logger.child({ module: 'permissions' }) });
 
   const metrics = new Metrics({ defaultMetrics: true });
   const deliverer: Deliverer =
@@ -118,7 +124,6 @@ function onStopSignal(logger: Logger, drain: () => Promise<void>): void {
   process.on('SIGINT', () => stop('SIGINT'));
 }
 
-main().catch((error: unknown) => {
-  process.stderr.write(`kube-job-alerts: cannot start: ${error instanceof Error ? error.message : String(error)}\n`);
-  process.exit(1);
-});
+// The command line owns the one read of process.env (cli.ts); not awaited, so this module's evaluation finishes first
+// (cli.ts imports it: awaiting here would wait on itself).
+if (import.meta.main) void import('./cli.ts').then(({ runCommandLine }) => runCommandLine(['run', ...process.argv.slice(2)]));

@@ -16,6 +16,8 @@ import { handleRequest } from './handler.ts';
 import type { ServerState } from './handler.ts';
 import { writeKubeconfigFile } from './kubeconfig.ts';
 import { PodLogs } from './logs.ts';
+import type { PolicyRule } from './rbac.ts';
+import { defaultUser } from './rbac.ts';
 import { Store } from './store.ts';
 import { tls } from './tls.ts';
 import type { K8sObject, RecordedRequest, RequestMatcher, Resource } from './types.ts';
@@ -23,6 +25,7 @@ import type { OpenWatch } from './watch.ts';
 
 export type { Faults } from './faults.ts';
 export type { K8sObject, RecordedRequest, RequestMatcher, Resource, Verb } from './types.ts';
+export type { PolicyRule } from './rbac.ts';
 
 export interface ApiServerOptions {
   /** How often a watch with allowWatchBookmarks=true gets a BOOKMARK. Default 1000. */
@@ -31,6 +34,14 @@ export interface ApiServerOptions {
   token?: string;
   /** Default 0: a random free port. */
   port?: number;
+  /**
+   * The token's user's RBAC rules (a Role's `rules:`). Given, every resource request is authorized like the real
+   * server's RBAC (403 Forbidden otherwise); discovery, /version, /openapi and SelfSubjectAccessReview stay open.
+   * Default: no authorization at all.
+   */
+  rbac?: PolicyRule[];
+  /** Who the token authenticates as, in 403 messages. Default `system:serviceaccount:kube-job-alerts:kube-job-alerts`. */
+  user?: string;
 }
 
 export interface ApiServer {
@@ -51,6 +62,10 @@ export interface ApiServer {
   resourceVersion(): string;
   /** Every request, in arrival order. */
   requests: RecordedRequest[];
+  /** The requests RBAC answered 403 Forbidden, in arrival order. */
+  denied: RecordedRequest[];
+  /** Replaces the RBAC rules from now on (undefined switches authorization off), as editing a Role would. */
+  setRbac(rules: PolicyRule[] | undefined): void;
   /**
    * Resolves with the next matching request once the server has dealt with it: answered it, opened its
    * watch (so it is live and silenceWatches/dropWatches can reach it), or started hanging it.
@@ -79,6 +94,9 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
     bookmarkIntervalMs: options.bookmarkIntervalMs ?? 1000,
     serverAddress: '',
     requests,
+    rbac: options.rbac,
+    user: options.user ?? defaultUser,
+    denied: [],
     onHandled: (request) => {
       for (const waiter of [...waiters]) {
         if (waiter.match(request)) {
@@ -138,6 +156,8 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
     setPodLog: (namespace, pod, container, text, logOptions = {}) => logs.set(namespace, pod, container, text, logOptions.previous ?? false),
     resourceVersion: () => String(store.revision),
     requests,
+    denied: state.denied,
+    setRbac: (rules) => void (state.rbac = rules),
     nextRequest: (match = () => true) => new Promise((resolve) => waiters.add({ match, resolve })),
     faults,
     close,

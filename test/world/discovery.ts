@@ -25,6 +25,12 @@ interface GroupVersion {
 const groupVersions: GroupVersion[] = [
   { group: 'batch', version: 'v1' },
   { group: 'coordination.k8s.io', version: 'v1' },
+  { group: 'authorization.k8s.io', version: 'v1' },
+];
+
+/** Served outside the store: "may I?" questions, answered by rbac.ts (kubectl auth can-i asks this). */
+const reviewResources: object[] = [
+  { name: 'selfsubjectaccessreviews', singularName: 'selfsubjectaccessreview', namespaced: false, kind: 'SelfSubjectAccessReview', verbs: ['create'] },
 ];
 
 /** The document for a discovery path, or undefined when the path is not one. */
@@ -59,7 +65,7 @@ function resourceList({ group, version }: GroupVersion): object {
     kind: 'APIResourceList',
     apiVersion: 'v1',
     groupVersion: group === '' ? version : `${group}/${version}`,
-    resources: infos.flatMap(apiResources),
+    resources: group === 'authorization.k8s.io' ? reviewResources : infos.flatMap(apiResources),
   };
 }
 

@@ -10,6 +10,8 @@ import type { ResourceInfo } from './resources.ts';
 import { apiVersionOf } from './resources.ts';
 import type { ResourcePath } from './routes.ts';
 import { parseResourcePath } from './routes.ts';
+import type { PolicyRule } from './rbac.ts';
+import { attributesOf, authorize, forbidden, selfSubjectAccessReview } from './rbac.ts';
 import { parseFieldSelector, parseLabelSelector } from './selectors.ts';
 import { failureStatus, notFound, StatusError } from './status.ts';
 import type { Store } from './store.ts';
@@ -25,6 +27,12 @@ export interface ServerState {
   bookmarkIntervalMs: number;
   serverAddress: string;
   requests: RecordedRequest[];
+  /** RBAC rules of the token's user; undefined: every authenticated request is allowed. */
+  rbac: PolicyRule[] | undefined;
+  /** Who the token authenticates as, for 403 messages. */
+  user: string;
+  /** Requests answered 403 by RBAC, in arrival order. */
+  denied: RecordedRequest[];
   /** Called once the server has decided a request's fate: answered, watch opened, or left hanging. */
   onHandled: (request: RecordedRequest) => void;
 }
@@ -49,6 +57,13 @@ export async function handleRequest(state: ServerState, request: IncomingMessage
     }
     const failure = state.faults.takeFailure(record);
     if (failure !== undefined) throw new StatusError(failure, `injected failure: ${failure}`);
+    if (target && !isSelfSubjectAccessReview(target)) {
+      const attributes = attributesOf(record);
+      if (!authorize(state.rbac, attributes).allowed) {
+        state.denied.push(record);
+        throw forbidden(state.user, attributes);
+      }
+    }
     await serve(state, record, target, url, request, response);
   } catch (error) {
     const status = error instanceof StatusError ? error.status : failureStatus(500, String(error));
@@ -106,6 +121,11 @@ async function serve(
     const document = record.method === 'GET' ? (discoveryDocument(url.pathname, state.serverAddress) ?? openApiDocument(url.pathname)) : undefined;
     if (!document) throw new StatusError(404, 'the server could not find the requested resource', 'NotFound');
     sendJson(response, record, 200, document);
+    return;
+  }
+  if (isSelfSubjectAccessReview(target)) {
+    if (record.verb !== 'create' || target.name !== '') throw new StatusError(405, 'the server does not allow this method on the requested resource', 'MethodNotAllowed');
+    sendJson(response, record, 201, selfSubjectAccessReview(state.rbac, await readJson(request)));
     return;
   }
   const { info } = target;
@@ -227,6 +247,11 @@ async function serve(
       return;
     }
   }
+}
+
+/** Open to every authenticated user (the `system:basic-user` ClusterRole): "what may I do?" */
+function isSelfSubjectAccessReview(target: ResourcePath): boolean {
+  return target.group === 'authorization.k8s.io' && target.resourceName === 'selfsubjectaccessreviews' && target.namespace === '';
 }
 
 /** Writes to a resource keep its status; writes to /status change only the status. */

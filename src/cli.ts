@@ -1,0 +1,312 @@
+#!/usr/bin/env node
+/**
+ * The command line: `kube-job-alerts [run | check | test-alert] [--dry-run]`, plus `--help` and `--version`.
+ *
+ * - run (the default): the daemon, main.ts.
+ * - check: what an operator wants to know before (or instead of) reading logs: is the configuration valid, is the
+ *   API server reachable, and may this identity do every call the daemon makes? Exit 0 only when all are granted.
+ * - test-alert: one sample alert through the real formatter and the real Slack delivery, to prove the webhook works.
+ *
+ * process.env is read in exactly one place, runCommandLine() below (the entry points, this file and main.ts, both
+ * go through it); everything else gets `env` as a value and hands it to config.ts, which validates it.
+ */
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import type { Alert } from './alert.ts';
+import { ConfigError, loadConfig, type Config } from './config.ts';
+import type { PermissionCheck } from './kube/permissions.ts';
+import { buildAlert } from './slack/format.ts';
+
+// The Kubernetes client alone takes about a second to load: commands import what they use when they run, so
+// --help, --version and a usage error answer at once.
+const loadDaemon = () => import('./main.ts');
+const loadKube = async () => ({ ...(await import('./kube/client.ts')), ...(await import('./kube/permissions.ts')) });
+const loadDelivery = () => import('./slack/deliver.ts');
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+export const COMMANDS = ['run', 'check', 'test-alert'] as const;
+export type Command = (typeof COMMANDS)[number];
+
+export type Invocation =
+  | { readonly kind: 'command'; readonly command: Command; readonly dryRun: boolean }
+  | { readonly kind: 'help' }
+  | { readonly kind: 'version' }
+  | { readonly kind: 'usage-error'; readonly problem: string };
+
+/** Where output goes; the entry point passes stdout and stderr, tests pass arrays. */
+export interface Output {
+  out(line: string): void;
+  err(line: string): void;
+}
+
+/** Exit codes: 0 all good, 1 a check or delivery failed (or bad configuration), 2 the command line itself was wrong. */
+export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
+
+/** test-alert gives up after this long, retries of 429 and 5xx included. */
+const TEST_ALERT_DEADLINE_MS = 30_000;
+
+/** One line per variable of README's Configuration table (a unit test keeps the two in step). */
+export const ENVIRONMENT: readonly (readonly [name: string, meaning: string])[] = [
+  ['SLACK_WEBHOOK_URL', 'the incoming webhook; a secret (required unless DRY_RUN=true; not needed by check)'],
+  ['WATCH_NAMESPACES', 'comma list of namespaces, or * for all (default: own namespace, else the context\'s)'],
+  ['CLUSTER_NAME', 'shown in every message (default: none)'],
+  ['HTTP_PORT', 'serves /healthz, /readyz, /metrics (default 8080; 0 = any free port)'],
+  ['ALERT_MAX_AGE', 'failures older than this when first seen are not alerted (default 1h; 90s, 30m, 2d, 1h30m)'],
+  ['STATE_STORE', 'annotation (default: survives restarts, needs patch on jobs) or memory'],
+  ['LOG_TAIL_LINES', 'log lines of the failed container in a message, 0 to 1000 (default 20)'],
+  ['LOG_LEVEL', 'fatal, error, warn, info (default), debug, trace or silent; logs are JSON lines'],
+  ['DRY_RUN', 'true: print or log each Slack payload instead of posting it (default false)'],
+  ['LEADER_ELECTION', 'not implemented yet: true is refused; run one replica'],
+  ['POD_NAME', 'reserved for leader election'],
+  ['LEASE_NAME', 'reserved for leader election (default kube-job-alerts)'],
+  ['KUBECONFIG', 'the cluster to talk to (else ~/.kube/config, else the in-cluster service account)'],
+];
+
+export function usage(): string {
+  const width = Math.max(...ENVIRONMENT.map(([name]) => name.length)) + 2;
+  return [
+    'Usage: kube-job-alerts [command] [--dry-run]',
+    '',
+    'Posts to Slack, exactly once, when a Kubernetes Job fails.',
+    '',
+    'Commands:',
+    '  run          watch Jobs and alert (the default)',
+    '  check        validate the configuration, reach the API server, check every RBAC permission needed;',
+    '               exit 0 when all are granted, 1 otherwise',
+    '  test-alert   send one sample alert through the configured webhook (prints it instead with --dry-run)',
+    '',
+    'Options:',
+    '  --dry-run    same as DRY_RUN=true',
+    '  -h, --help   this text',
+    '  --version    the version',
+    '',
+    'Environment:',
+    ...ENVIRONMENT.map(([name, meaning]) => `  ${name.padEnd(width)}${meaning}`),
+  ].join('\n');
+}
+
+export function parseCommandLine(argv: readonly string[]): Invocation {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      options: { help: { type: 'boolean', short: 'h' }, version: { type: 'boolean' }, 'dry-run': { type: 'boolean' } },
+      allowPositionals: true,
+      strict: true,
+    });
+  } catch (error) {
+    return { kind: 'usage-error', problem: error instanceof Error ? error.message : String(error) };
+  }
+  const { values, positionals } = parsed;
+  if (values.help || positionals[0] === 'help') return { kind: 'help' };
+  if (values.version) return { kind: 'version' };
+  if (positionals.length > 1) return { kind: 'usage-error', problem: `one command at a time (got: ${positionals.join(' ')})` };
+  const command = positionals[0] ?? 'run';
+  if (!(COMMANDS as readonly string[]).includes(command)) return { kind: 'usage-error', problem: `unknown command "${command}"` };
+  return { kind: 'command', command: command as Command, dryRun: values['dry-run'] === true };
+}
+
+export function version(): string {
+  // ../package.json from src/ and from dist/ alike.
+  const manifest = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  return manifest.version;
+}
+
+/** Runs one invocation. 'running' means the daemon started and the process must be left to it. */
+export async function main(argv: readonly string[], env: Env, output: Output): Promise<number | 'running'> {
+  const invocation = parseCommandLine(argv);
+  switch (invocation.kind) {
+    case 'usage-error':
+      output.err(`kube-job-alerts: ${invocation.problem}\n`);
+      output.err(usage());
+      return EXIT.usage;
+    case 'help':
+      output.out(usage());
+      return EXIT.ok;
+    case 'version':
+      output.out(`kube-job-alerts ${version()}`);
+      return EXIT.ok;
+  }
+  const effective: Env = invocation.dryRun ? { ...env, DRY_RUN: 'true' } : env;
+  switch (invocation.command) {
+    case 'run':
+      await (await loadDaemon()).runDaemon(effective);
+      return 'running';
+    case 'check':
+      return check(effective, output);
+    case 'test-alert':
+      return testAlert(effective, output);
+  }
+}
+
+/** The daemon's own messages, one line per problem; undefined when the configuration is not valid. */
+function configOrProblems(env: Env, output: Output): Config | undefined {
+  try {
+    return loadConfig(env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    for (const problem of error.problems) output.err(`kube-job-alerts: ${problem}`);
+    return undefined;
+  }
+}
+
+/** check needs no webhook: a missing one is reported (webhookLine), not refused; a malformed one still is. */
+function configForCheck(env: Env, output: Output): Config | undefined {
+  try {
+    return loadConfig(env);
+  } catch (error) {
+    const onlyWebhookMissing =
+      error instanceof ConfigError && error.problems.length === 1 && error.problems[0]!.startsWith('SLACK_WEBHOOK_URL: is required');
+    if (!onlyWebhookMissing) return configOrProblems(env, output);
+    return { ...loadConfig({ ...env, DRY_RUN: 'true' }), dryRun: false };
+  }
+}
+
+async function check(env: Env, output: Output): Promise<number> {
+  const config = configForCheck(env, output);
+  if (!config) return EXIT.failed;
+  const { connect, describeError, namespacesToWatch, checkPermissions, requiredPermissions, serverVersion, whereOf } = await loadKube();
+  const { webhookFingerprint } = await loadDelivery();
+  output.out('Configuration:  valid');
+  output.out(`Slack webhook:  ${webhookLine(config, webhookFingerprint)}`);
+  let clients;
+  try {
+    clients = connect();
+  } catch (error) {
+    output.err(`API server:     ${describeError(error)}`);
+    return EXIT.failed;
+  }
+  try {
+    output.out(`API server:     ${clients.server} (${await serverVersion(clients)})`);
+  } catch (error) {
+    output.err(`API server:     ${clients.server}: not reachable: ${describeError(error)}`);
+    return EXIT.failed;
+  }
+  const namespaces = namespacesToWatch(config.watchNamespaces, clients.config);
+  output.out(`Watching:       ${namespaces === 'all' ? 'all namespaces' : namespaces.join(', ')} (STATE_STORE=${config.stateStore}, LOG_TAIL_LINES=${config.logTailLines})`);
+  const rows = await checkPermissions(clients, requiredPermissions(config, namespaces));
+  output.out('');
+  output.out(permissionTable(rows));
+  output.out('');
+  const missing = rows.filter((row) => row.allowed !== true);
+  for (const { permission, allowed, error } of missing) {
+    const what = `${permission.verb} ${permission.resource} ${whereOf(permission)}`;
+    output.out(allowed === 'unknown' ? `Could not check ${what}: ${error ?? 'no answer'}` : `Cannot ${what}: ${permission.without}`);
+  }
+  if (missing.length === 0) {
+    output.out(`All ${rows.length} permissions granted.`);
+    return EXIT.ok;
+  }
+  const denied = missing.filter((row) => row.allowed === false).length;
+  const unchecked = missing.length - denied;
+  output.out(
+    `${denied} of ${rows.length} permissions missing${unchecked > 0 ? `, ${unchecked} could not be checked` : ''}: ` +
+      'deploy/role.yaml grants them all (deploy/overlays/cluster-wide for WATCH_NAMESPACES=*).',
+  );
+  return EXIT.failed;
+}
+
+function webhookLine(config: Config, webhookFingerprint: (url: string) => string): string {
+  if (config.slackWebhookUrl !== undefined) return `set (${webhookFingerprint(config.slackWebhookUrl)})${config.dryRun ? ', but DRY_RUN=true: alerts are logged, not posted' : ''}`;
+  return config.dryRun ? 'not set (DRY_RUN=true: alerts are logged, not posted)' : 'not set: `run` needs it (or DRY_RUN=true)';
+}
+
+/** VERB  RESOURCE  NAMESPACE  ALLOWED  WHY NEEDED, columns padded to the widest cell; `*` is all namespaces. */
+export function permissionTable(rows: readonly PermissionCheck[]): string {
+  const cells = [
+    ['VERB', 'RESOURCE', 'NAMESPACE', 'ALLOWED', 'WHY NEEDED'],
+    ...rows.map(({ permission, allowed }) => [
+      permission.verb,
+      permission.group === '' ? permission.resource : `${permission.resource}.${permission.group}`,
+      permission.namespace === '' ? '*' : permission.namespace,
+      allowed === 'unknown' ? 'unknown' : allowed ? 'yes' : 'NO',
+      permission.why,
+    ]),
+  ];
+  const widths = cells[0]!.map((_, column) => Math.max(...cells.map((row) => row[column]!.length)));
+  return cells.map((row) => row.map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column]! + 2))).join('').trimEnd()).join('\n');
+}
+
+/** A realistic failure (a CronJob's Job OOM-killed), marked as a test in its notes so nobody goes looking for it. */
+export function sampleAlert(cluster: string | undefined, now: Date): Alert {
+  const startedAt = new Date(now.getTime() - 293_000);
+  return {
+    cluster,
+    failure: {
+      uid: '00000000-0000-4000-8000-000000000000',
+      namespace: 'example',
+      name: 'nightly-report-29414040',
+      condition: 'Failed',
+      reason: 'BackoffLimitExceeded',
+      message: 'Job has reached the specified backoff limit',
+      failedAt: now,
+      startedAt,
+      failedPods: 7,
+      succeededPods: 0,
+      backoffLimit: 6,
+      failedIndexes: undefined,
+      cronJob: 'nightly-report',
+      scheduledAt: startedAt,
+    },
+    evidence: {
+      pod: 'nightly-report-29414040-x7k2p',
+      node: 'worker-3',
+      container: 'report',
+      exitCode: 137,
+      reason: 'OOMKilled',
+      signal: 9,
+      logTail: ['loading 1,204,332 rows', 'building index'],
+      notes: ['This is a test message from `kube-job-alerts test-alert`: no Job failed. Real alerts look like this.'],
+    },
+  };
+}
+
+async function testAlert(env: Env, output: Output): Promise<number> {
+  const config = configOrProblems(env, output);
+  if (!config) return EXIT.failed;
+  const payload = buildAlert(sampleAlert(config.clusterName, new Date()));
+  if (config.dryRun || config.slackWebhookUrl === undefined) {
+    output.out(JSON.stringify(payload, null, 2));
+    return EXIT.ok;
+  }
+  const { SlackDeliverer, webhookFingerprint } = await loadDelivery();
+  const fingerprint = webhookFingerprint(config.slackWebhookUrl);
+  output.out(`Sending a sample alert to ${fingerprint} (429 and 5xx are retried for up to ${TEST_ALERT_DEADLINE_MS / 1000} s)`);
+  const result = await new SlackDeliverer({ url: config.slackWebhookUrl }).deliver(payload, AbortSignal.timeout(TEST_ALERT_DEADLINE_MS));
+  const attempts = `${result.attempts} attempt${result.attempts === 1 ? '' : 's'}`;
+  if (result.ok) {
+    output.out(`Slack answered: ok (${attempts})`);
+    return EXIT.ok;
+  }
+  if (result.permanent) {
+    output.err(`Slack refused the message: ${result.error} (HTTP ${result.status}, ${attempts})`);
+    return EXIT.failed;
+  }
+  output.err(`Slack did not accept the message within ${TEST_ALERT_DEADLINE_MS / 1000} s (${attempts}): rate-limited, 5xx or unreachable`);
+  return EXIT.failed;
+}
+
+/** The entry point: the one place that reads process.env. Exits with main's code, unless the daemon is running. */
+export function runCommandLine(argv: readonly string[]): void {
+  const output: Output = {
+    out: (line) => void process.stdout.write(`${line}\n`),
+    err: (line) => void process.stderr.write(`${line}\n`),
+  };
+  main(argv, process.env, output).then(
+    (code) => {
+      if (code !== 'running') exitAfterFlush(code);
+    },
+    (error: unknown) => {
+      output.err(`kube-job-alerts: cannot start: ${error instanceof Error ? error.message : String(error)}`);
+      exitAfterFlush(EXIT.failed);
+    },
+  );
+}
+
+/** process.exit can cut off output still queued for a pipe on some platforms; an empty write's callback comes after it. */
+function exitAfterFlush(code: number): void {
+  process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));
+}
+
+if (import.meta.main) runCommandLine(process.argv.slice(2));

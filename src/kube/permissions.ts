@@ -1,0 +1,189 @@
+/**
+ * What the daemon needs from the API server, and whether it has it.
+ *
+ * Why check at all: a missing RBAC verb does not fail loudly. A forbidden list restarts an informer forever, a
+ * forbidden patch only shows when an alert has already gone out, a forbidden log read quietly gives alerts without
+ * logs. So the list below mirrors, call for call, what src/kube/ sends (watching.ts, jobs.ts, evidence.ts), and each
+ * entry says what stops working without it. The API server answers for itself through SelfSubjectAccessReview,
+ * which every authenticated user may create: no RBAC knowledge (aggregated roles, wildcards) is duplicated here.
+ */
+import { AuthorizationV1Api, VersionApi } from '@kubernetes/client-node';
+import type { Config } from '../config.ts';
+import type { Logger } from '../log.ts';
+import { describeError, type KubeClients } from './client.ts';
+
+export interface Permission {
+  readonly verb: 'get' | 'list' | 'watch' | 'patch';
+  /** '' for the core group. */
+  readonly group: '' | 'batch';
+  /** As an RBAC rule names it: `jobs`, `pods/log`. */
+  readonly resource: string;
+  /** '' for all namespaces: a ClusterRole bound by a ClusterRoleBinding. */
+  readonly namespace: string;
+  /** What the daemon uses it for (the table's WHY NEEDED). */
+  readonly why: string;
+  /** What does not work without it (the start-up warning). */
+  readonly without: string;
+}
+
+export interface PermissionCheck {
+  readonly permission: Permission;
+  /** 'unknown' when the review itself failed: see `error`. */
+  readonly allowed: boolean | 'unknown';
+  /** The authorizer's reason, when it gave one. */
+  readonly reason?: string;
+  readonly error?: string;
+}
+
+type Need = Omit<Permission, 'namespace'>;
+
+const JOBS_LIST: Need = {
+  verb: 'list', group: 'batch', resource: 'jobs',
+  why: 'list Jobs (informer start and relists)',
+  without: 'the Job cache never syncs, and alerting waits for every cache: no alerts at all',
+};
+const JOBS_WATCH: Need = {
+  verb: 'watch', group: 'batch', resource: 'jobs',
+  why: 'see Jobs fail as it happens',
+  without: 'every watch fails and restarts the informer: failures are seen only at each relist, up to 30 s late, with a warning each time',
+};
+const JOBS_PATCH: Need = {
+  verb: 'patch', group: 'batch', resource: 'jobs',
+  why: 'mark alerted Jobs (kube-job-alerts.io/alerted-at)',
+  without: 'alerts will be sent, but a restart may send them again; grant patch or set STATE_STORE=memory',
+};
+const CRONJOBS_LIST: Need = {
+  verb: 'list', group: 'batch', resource: 'cronjobs',
+  why: 'list CronJobs (names, opt-out annotation)',
+  without: 'the CronJob cache never syncs, and alerting waits for every cache: no alerts at all',
+};
+const CRONJOBS_WATCH: Need = {
+  verb: 'watch', group: 'batch', resource: 'cronjobs',
+  why: 'keep the CronJob cache current',
+  without: 'every watch fails and restarts the informer: CronJob changes are seen only at each relist, with a warning each time',
+};
+const CRONJOBS_GET: Need = {
+  verb: 'get', group: 'batch', resource: 'cronjobs',
+  why: 'read a CronJob not yet in the cache',
+  without: 'a Job whose CronJob is not cached yet is alerted even when that CronJob opts out',
+};
+const PODS_LIST: Need = {
+  verb: 'list', group: '', resource: 'pods',
+  why: "find the failed Job's pods (exit code, reason, node)",
+  without: 'alerts will be sent without exit code, reason, node or log lines',
+};
+const PODS_LOG_GET: Need = {
+  verb: 'get', group: '', resource: 'pods/log',
+  why: "read the failed container's last log lines",
+  without: 'alerts will be sent without log lines; grant it or set LOG_TAIL_LINES=0',
+};
+
+/**
+ * Exactly the calls the daemon makes with this configuration, per watched namespace; with `*`, each at the cluster
+ * scope (the informers list and watch across namespaces, and pods and CronJobs are read in any Job's namespace).
+ */
+export function requiredPermissions(
+  config: Pick<Config, 'stateStore' | 'logTailLines'>,
+  namespaces: readonly string[] | 'all',
+): Permission[] {
+  const needs: Need[] = [JOBS_LIST, JOBS_WATCH];
+  if (config.stateStore === 'annotation') needs.push(JOBS_PATCH);
+  needs.push(CRONJOBS_GET, CRONJOBS_LIST, CRONJOBS_WATCH, PODS_LIST);
+  // evidence.ts reads no log at all when LOG_TAIL_LINES is 0.
+  if (config.logTailLines > 0) needs.push(PODS_LOG_GET);
+  const scopes = namespaces === 'all' ? [''] : namespaces;
+  return scopes.flatMap((namespace) => needs.map((need) => ({ ...need, namespace })));
+}
+
+/** `in default`, or `in all namespaces` for the cluster scope. */
+export function whereOf(permission: Pick<Permission, 'namespace'>): string {
+  return permission.namespace === '' ? 'in all namespaces' : `in ${permission.namespace}`;
+}
+
+export interface CheckOptions {
+  /** Per review; a review that takes longer is reported as unknown. */
+  readonly timeoutMs?: number;
+}
+
+/**
+ * Asks the API server, with one SelfSubjectAccessReview per permission (in parallel), whether this identity may.
+ * Never throws: a review that fails or times out gives a row with `allowed: 'unknown'` and the error.
+ */
+export async function checkPermissions(clients: KubeClients, permissions: readonly Permission[], options: CheckOptions = {}): Promise<PermissionCheck[]> {
+  const timeoutMs = options.timeoutMs ?? 5_000;
+  const api = clients.config.makeApiClient(AuthorizationV1Api);
+  return Promise.all(
+    permissions.map(async (permission): Promise<PermissionCheck> => {
+      const [resource = '', subresource] = permission.resource.split('/');
+      try {
+        const review = await withinMs(
+          api.createSelfSubjectAccessReview({
+            body: {
+              apiVersion: 'authorization.k8s.io/v1',
+              kind: 'SelfSubjectAccessReview',
+              spec: { resourceAttributes: { namespace: permission.namespace, verb: permission.verb, group: permission.group, resource, subresource } },
+            },
+          }),
+          timeoutMs,
+        );
+        const status = review.status;
+        if (status === undefined) return { permission, allowed: 'unknown', error: 'the review came back without a status' };
+        if (status.evaluationError && !status.allowed) {
+          return { permission, allowed: 'unknown', error: `the authorizer could not decide: ${status.evaluationError}` };
+        }
+        return { permission, allowed: status.allowed === true, ...(status.reason ? { reason: status.reason } : {}) };
+      } catch (error) {
+        return { permission, allowed: 'unknown', error: describeError(error) };
+      }
+    }),
+  );
+}
+
+/**
+ * The start-up check: one warn line per missing permission naming verb, resource, namespace and what will not work;
+ * one line when some could not be checked. Never throws and never waits longer than the reviews' timeout.
+ */
+export async function warnAboutMissingPermissions(options: {
+  readonly clients: KubeClients;
+  readonly permissions: readonly Permission[];
+  readonly logger: Logger;
+  readonly timeoutMs?: number;
+}): Promise<readonly PermissionCheck[]> {
+  const { logger } = options;
+  const rows = await checkPermissions(options.clients, options.permissions, { timeoutMs: options.timeoutMs ?? 5_000 });
+  const missing = rows.filter((row) => row.allowed === false);
+  for (const { permission } of missing) {
+    const { verb, resource, namespace } = permission;
+    logger.warn(
+      { verb, resource, group: permission.group, namespace: namespace || '*' },
+      `missing permission: cannot ${verb} ${resource} ${whereOf(permission)}: ${permission.without}`,
+    );
+  }
+  const unknown = rows.filter((row) => row.allowed === 'unknown');
+  if (unknown.length > 0) {
+    logger.warn(
+      { unchecked: unknown.map(({ permission }) => `${permission.verb} ${permission.resource} ${whereOf(permission)}`), err: unknown[0]!.error },
+      `could not check ${unknown.length} of ${rows.length} permissions (SelfSubjectAccessReview failed): running anyway; \`kube-job-alerts check\` lists them`,
+    );
+  }
+  if (missing.length === 0 && unknown.length === 0) logger.info({ checked: rows.length }, 'permissions checked: all granted');
+  return rows;
+}
+
+/** The API server's version (`/version`), for `check`: proves the server is reachable (not that the token is good). */
+export async function serverVersion(clients: KubeClients, timeoutMs = 10_000): Promise<string> {
+  const info = await withinMs(clients.config.makeApiClient(VersionApi).getCode(), timeoutMs);
+  return info.gitVersion;
+}
+
+async function withinMs<T>(call: Promise<T>, timeoutMs: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const limit = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs / 1000} s`)), timeoutMs);
+  });
+  try {
+    return await Promise.race([call, limit]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
