@@ -10,6 +10,7 @@ import { failJob, isoNow, startJob } from '../world/cluster.ts';
 import { startDaemon, type Daemon } from '../world/daemon.ts';
 import { startSlack, type ReceivedPost, type SlackEmulator } from '../world/slack.ts';
 import { failedJob } from '../fixtures/index.ts';
+import { renderDeploy, roleRules } from '../world/deploy.ts';
 
 const SECRET = 's3cr3tW3bh00kT0k3nXYZ';
 
@@ -33,7 +34,10 @@ function namesIn(posts: readonly ReceivedPost[]): string[] {
 }
 
 before(async () => {
-  api = await startApiServer({ bookmarkIntervalMs: 500 });
+  // The API server enforces the Role that deploy/ installs, bound in the namespace these tests use: a request the
+  // Role does not allow gets 403 and fails the run (see after()), so RBAC and code cannot drift apart.
+  const rules = roleRules(await renderDeploy('deploy')).map((rule) => ({ ...rule, namespaces: ['default'] }));
+  api = await startApiServer({ bookmarkIntervalMs: 500, rbac: rules });
   slack = await startSlack();
 });
 
@@ -42,6 +46,11 @@ after(async () => {
   for (const d of daemons) assert.doesNotMatch(d.output, new RegExp(SECRET), 'the webhook URL appeared in a log line');
   await slack.close();
   await api.close();
+  assert.deepEqual(
+    api.denied.map((request) => `${request.verb} ${request.resource} in ${request.namespace}`),
+    [],
+    'the daemon made a request that deploy/role.yaml does not allow',
+  );
 });
 
 describe('kube-job-alerts, end to end', () => {
