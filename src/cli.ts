@@ -58,6 +58,7 @@ export const ENVIRONMENT: readonly (readonly [name: string, meaning: string])[] 
   ['LOG_LEVEL', 'fatal, error, warn, info (default), debug, trace or silent; logs are JSON lines'],
   ['DRY_RUN', 'true: print or log each Slack payload instead of posting it (default false)'],
   ['LEADER_ELECTION', 'not implemented yet: true is refused; run one replica'],
+  ['POD_NAMESPACE', 'the pod\'s namespace (downward API): watched when WATCH_NAMESPACES is unset'],
   ['POD_NAME', 'reserved for leader election'],
   ['LEASE_NAME', 'reserved for leader election (default kube-job-alerts)'],
   ['KUBECONFIG', 'the cluster to talk to (else ~/.kube/config, else the in-cluster service account)'],
@@ -183,7 +184,7 @@ async function check(env: Env, output: Output): Promise<number> {
     output.err(`API server:     ${clients.server}: not reachable: ${describeError(error)}`);
     return EXIT.failed;
   }
-  const namespaces = namespacesToWatch(config.watchNamespaces, clients.config);
+  const namespaces = namespacesToWatch(config.watchNamespaces, config.podNamespace, clients.config);
   output.out(`Watching:       ${namespaces === 'all' ? 'all namespaces' : namespaces.join(', ')} (STATE_STORE=${config.stateStore}, LOG_TAIL_LINES=${config.logTailLines})`);
   const rows = await checkPermissions(clients, requiredPermissions(config, namespaces));
   output.out('');

@@ -22,6 +22,8 @@ export interface Config {
   readonly dryRun: boolean;
   readonly leaderElection: boolean;
   readonly podName: string | undefined;
+  /** The pod's namespace (downward API): the default namespace to watch, before the kubeconfig context's. */
+  readonly podNamespace: string | undefined;
   readonly leaseName: string;
 }
 
@@ -87,6 +89,12 @@ const namespaces = makeValidator<readonly string[] | 'all'>((input) => {
   return Object.freeze([...new Set(names)]);
 });
 
+const namespace = makeValidator<string>((input) => {
+  const name = input.trim();
+  if (!DNS_LABEL.test(name)) throw new EnvError(`not a valid namespace name: ${name}`);
+  return name;
+});
+
 export function loadConfig(env: Readonly<Record<string, string | undefined>>): Config {
   const problems: string[] = [];
   const clean = cleanEnv(
@@ -104,6 +112,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
       DRY_RUN: bool({ default: false }),
       LEADER_ELECTION: bool({ default: false }),
       POD_NAME: str({ default: undefined }),
+      POD_NAMESPACE: namespace({ default: undefined }),
       LEASE_NAME: str({ default: 'kube-job-alerts' }),
     },
     {
@@ -135,6 +144,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     dryRun: clean.DRY_RUN,
     leaderElection: clean.LEADER_ELECTION,
     podName: clean.POD_NAME,
+    podNamespace: clean.POD_NAMESPACE,
     leaseName: clean.LEASE_NAME,
   });
 }

@@ -35,7 +35,7 @@ export async function runDaemon(env: Readonly<Record<string, string | undefined>
   process.on('unhandledRejection', (reason) => logger.error({ err: describeError(reason) }, 'unhandled rejection (absorbed)'));
 
   const clients = connect();
-  const namespaces = namespacesToWatch(config.watchNamespaces, clients.config);
+  const namespaces = namespacesToWatch(config.watchNamespaces, config.podNamespace, clients.config);
   logger.info(
     {
       config: { ...config, slackWebhookUrl: config.slackWebhookUrl ? webhookFingerprint(config.slackWebhookUrl) : undefined },

@@ -29,11 +29,17 @@ export function loadDefaultKubeConfig(): KubeConfig {
 }
 
 /**
- * The namespaces to watch: the configured list, 'all', or else the current context's namespace, which in a pod is
- * the service account's own (client-node puts it in the in-cluster context), and 'default' as kubectl does.
+ * The namespaces to watch: the configured list, 'all', or else the pod's own (POD_NAMESPACE from the downward API),
+ * or else the current context's namespace, which in a pod is the service account's (client-node puts it in the
+ * in-cluster context), and 'default' as kubectl does.
  */
-export function namespacesToWatch(configured: readonly string[] | 'all' | undefined, kubeconfig: KubeConfig): readonly string[] | 'all' {
+export function namespacesToWatch(
+  configured: readonly string[] | 'all' | undefined,
+  podNamespace: string | undefined,
+  kubeconfig: KubeConfig,
+): readonly string[] | 'all' {
   if (configured !== undefined) return configured;
+  if (podNamespace !== undefined) return [podNamespace];
   const context = kubeconfig.getContextObject(kubeconfig.getCurrentContext());
   return [context?.namespace?.trim() || 'default'];
 }

@@ -74,6 +74,7 @@ function resolvedEnv(env: readonly V1EnvVar[]): Record<string, string> {
   for (const variable of env) {
     if (variable.valueFrom?.secretKeyRef) resolved[variable.name] = 'https://hooks.slack.com/services/T000/B000/XXXXXXXX';
     else if (variable.valueFrom?.fieldRef?.fieldPath === 'metadata.name') resolved[variable.name] = 'kube-job-alerts-5d8f7c9b6-x7k2p';
+    else if (variable.valueFrom?.fieldRef?.fieldPath === 'metadata.namespace') resolved[variable.name] = 'kube-job-alerts';
     else if (variable.valueFrom) assert.fail(`no stand-in for ${variable.name}'s valueFrom: add one`);
     else resolved[variable.name] = variable.value ?? '';
   }
@@ -278,6 +279,11 @@ function sharedChecks(name: string, dir: string, expectedKinds: string[]): void 
     it('POD_NAME comes from the downward API', () => {
       const podName = containerOf(objects).env?.find((variable) => variable.name === 'POD_NAME');
       assert.deepEqual(podName?.valueFrom, { fieldRef: { fieldPath: 'metadata.name' } });
+    });
+
+    it('POD_NAMESPACE comes from the downward API', () => {
+      const podNamespace = containerOf(objects).env?.find((variable) => variable.name === 'POD_NAMESPACE');
+      assert.deepEqual(podNamespace?.valueFrom, { fieldRef: { fieldPath: 'metadata.namespace' } });
     });
 
     it('the env passes loadConfig, and the container serves on the port config.ts listens on', () => {

@@ -48,6 +48,7 @@ describe('loadConfig', () => {
       dryRun: false,
       leaderElection: false,
       podName: undefined,
+      podNamespace: undefined,
       leaseName: 'kube-job-alerts',
     });
     assert.ok(Object.isFrozen(config));
@@ -65,6 +66,7 @@ describe('loadConfig', () => {
       LOG_LEVEL: 'debug',
       DRY_RUN: 'false',
       POD_NAME: 'kja-0',
+      POD_NAMESPACE: 'ops',
       LEASE_NAME: 'my-lease',
     });
     assert.deepEqual(config.watchNamespaces, ['batch', 'etl']);
@@ -75,6 +77,7 @@ describe('loadConfig', () => {
     assert.equal(config.logTailLines, 50);
     assert.equal(config.logLevel, 'debug');
     assert.equal(config.podName, 'kja-0');
+    assert.equal(config.podNamespace, 'ops');
     assert.equal(config.leaseName, 'my-lease');
   });
 
@@ -94,6 +97,7 @@ describe('loadConfig', () => {
     ['tail lines not a number', { DRY_RUN: 'true', LOG_TAIL_LINES: 'lots' }, /^LOG_TAIL_LINES: must be a whole number/],
     ['unknown log level', { DRY_RUN: 'true', LOG_LEVEL: 'loud' }, /^LOG_LEVEL: /],
     ['dry run not a boolean', { DRY_RUN: 'maybe' }, /^DRY_RUN: /],
+    ['bad pod namespace', { DRY_RUN: 'true', POD_NAMESPACE: 'Ops!' }, /^POD_NAMESPACE: not a valid namespace name/],
     ['leader election before it exists', { DRY_RUN: 'true', LEADER_ELECTION: 'true' }, /^LEADER_ELECTION: /],
   ];
   for (const [name, env, expected] of bad) {
