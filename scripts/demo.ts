@@ -11,9 +11,9 @@ import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { setTimeout as delay } from 'node:timers/promises';
 import { styleText } from 'node:util';
-import { failedJob, failedPod, loadFixture } from '../test/fixtures/index.ts';
+import { loadFixture } from '../test/fixtures/index.ts';
 import { startApiServer, type ApiServer } from '../test/world/apiserver.ts';
-import { isoNow, startJob, type RunningJob } from '../test/world/cluster.ts';
+import { failJob, isoNow, startJob, type RunningJob } from '../test/world/cluster.ts';
 import type { SlackPayload } from '../src/slack/format.ts';
 import { blocksAsText, mrkdwnAsText, type TextStyle } from './slack-preview.ts';
 
@@ -46,33 +46,6 @@ interface Failure {
 interface Scenario {
   readonly job: RunningJob;
   readonly failure: Failure;
-}
-
-/** The pod fails (log first, as the kubelet keeps it), then the Job gets FailureTarget and then Failed. */
-function fail(api: ApiServer, job: RunningJob, failure: Failure): void {
-  const failedAt = isoNow();
-  const current = api.get('jobs', job.namespace, job.name);
-  if (!current) throw new Error(`no job ${job.namespace}/${job.name}`);
-  const built = failedJob({
-    name: job.name,
-    namespace: job.namespace,
-    uid: job.uid,
-    startedAt: current.status?.startTime,
-    failedAt,
-    reason: failure.jobReason,
-    message: failure.jobMessage(job.pod),
-    backoffLimit: current.spec?.backoffLimit,
-    failed: failure.failedPods,
-    container: job.container,
-    image: current.spec?.template?.spec?.containers?.[0]?.image,
-  });
-  api.setPodLog(job.namespace, job.pod, job.container, failure.log);
-  api.modify('pods', job.namespace, job.pod, (pod) => {
-    pod.status = failedPod(built, { name: job.pod, exitCode: failure.exitCode, reason: failure.containerReason, finishedAt: failedAt }).status;
-  });
-  const [target, failed] = built.status.conditions;
-  api.modify('jobs', job.namespace, job.name, (object) => (object.status = { ...built.status, conditions: [target] }));
-  api.modify('jobs', job.namespace, job.name, (object) => (object.status = { ...built.status, conditions: [target, failed] }));
 }
 
 /** Three running Jobs, each about to fail in its own way; see each fixture named for where the details come from. */
@@ -245,7 +218,14 @@ async function main(): Promise<void> {
       section(index + 1, scenarios.length, scenario);
       const from = daemon.logs.length;
       const failedAt = Date.now();
-      fail(api, job, failure);
+      failJob(api, job, {
+        log: failure.log,
+        exitCode: failure.exitCode,
+        reason: failure.containerReason,
+        jobReason: failure.jobReason,
+        jobMessage: failure.jobMessage(job.pod),
+        failedPods: failure.failedPods,
+      });
       say(`${style.bold('cluster')}  container ${job.container} ends: exit code ${failure.exitCode}, ${failure.containerReason}; the Job controller marks the Job failed: ${failure.jobReason}`);
       const logged = await daemon.next((line) => line.msg === 'dry run: alert not posted to Slack' && String(line['payload']).includes(`${job.namespace}/${job.name}`), from);
       say(`${style.bold('daemon')}   alert ready ${Date.now() - failedAt} ms later (dry run: logged, not posted)`);

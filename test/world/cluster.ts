@@ -34,6 +34,8 @@ export interface FailOptions extends Pick<FailedPodOptions, 'exitCode' | 'reason
   readonly log?: string;
   readonly jobReason?: string;
   readonly jobMessage?: string;
+  /** status.failed when the Job controller gives up; default backoffLimit + 1 (right for BackoffLimitExceeded only). */
+  readonly failedPods?: number;
   /** Set only FailureTarget (pods still terminating), as Kubernetes >= 1.31 does first. Default: both, in two writes. */
   readonly only?: 'FailureTarget';
 }
@@ -52,7 +54,9 @@ export function failJob(api: ApiServer, job: RunningJob, options: FailOptions = 
     reason: options.jobReason,
     message: options.jobMessage,
     backoffLimit: current.spec?.backoffLimit,
-    failed: (current.spec?.backoffLimit ?? 6) + 1,
+    failed: options.failedPods ?? (current.spec?.backoffLimit ?? 6) + 1,
+    container: job.container,
+    image: current.spec?.template?.spec?.containers?.[0]?.image,
   });
   if (options.log !== undefined) api.setPodLog(job.namespace, job.pod, job.container, options.log);
   api.modify('pods', job.namespace, job.pod, (pod) => {
