@@ -38,7 +38,8 @@ export async function runDaemon(env: Readonly<Record<string, string | undefined>
   const namespaces = namespacesToWatch(config.watchNamespaces, config.podNamespace, clients.config);
   logger.info(
     {
-      config: { ...config, slackWebhookUrl: config.slackWebhookUrl ? webhookFingerprint(config.slackWebhookUrl) : undefined },
+      config: { ...config, slackWebhookUrl: undefined },
+      webhook: config.slackWebhookUrl ? webhookFingerprint(config.slackWebhookUrl) : undefined,
       server: clients.server,
       namespaces,
     },

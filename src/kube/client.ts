@@ -24,7 +24,12 @@ export function connect(kubeconfig: KubeConfig = loadDefaultKubeConfig()): KubeC
 export function loadDefaultKubeConfig(): KubeConfig {
   const kubeconfig = new KubeConfig();
   kubeconfig.loadFromDefault();
-  if (!kubeconfig.getCurrentCluster()) throw new Error('no Kubernetes cluster configured: set KUBECONFIG, or run in a pod');
+  const cluster = kubeconfig.getCurrentCluster();
+  // With no kubeconfig and no service account, client-node falls back to http://localhost:8080 (kubectl's old
+  // insecure port): say plainly that nothing was found instead of retrying a server that is not there forever.
+  if (!cluster || (cluster.name === 'cluster' && cluster.server === 'http://localhost:8080' && kubeconfig.getCurrentUser()?.name === 'user')) {
+    throw new Error('no Kubernetes cluster configured: no KUBECONFIG, no ~/.kube/config, and not running in a pod');
+  }
   return kubeconfig;
 }
 

@@ -197,6 +197,20 @@ describe('configuration, end to end', () => {
     assert.match(d.output, /SLACK_WEBHOOK_URL: is required/);
   });
 
+  it('exits non-zero, saying so, when no cluster is configured', async () => {
+    const d = startDaemon({ DRY_RUN: 'true', HTTP_PORT: '0' });
+    daemons.push(d);
+    const exit = await d.exited;
+    assert.equal(exit.code, 1);
+    assert.match(d.output, /cannot start: no Kubernetes cluster configured/);
+  });
+
+  it('logs the effective configuration once, with the webhook as a fingerprint only', async () => {
+    const starting = await daemons[0]!.waitForLog((line) => line.msg === 'starting');
+    assert.match(String(starting.webhook), /^127\.0\.0\.1:\d+…nXYZ$/);
+    assert.equal((starting.config as Record<string, unknown>).alertMaxAgeMs, 3_600_000);
+  });
+
   it('in dry run, logs the payload as JSON and posts nothing', async () => {
     const received = slack.received.length;
     const d = startDaemon({ KUBECONFIG: api.kubeconfigPath, DRY_RUN: 'true', HTTP_PORT: '0', STATE_STORE: 'memory' });
