@@ -17,7 +17,8 @@ export class Metrics {
   readonly lastDeliverySeconds: Gauge;
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
-    const registers = [(this.registry = new Registry())];
+    this.registry = new Registry();
+    const registers = [this.registry];
     if (options.defaultMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'kube_job_alerts_' });
     this.failuresDetected = new Counter({
       name: 'kube_job_alerts_failures_detected_total',
