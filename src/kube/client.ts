@@ -49,6 +49,26 @@ export function namespacesToWatch(
   return [context?.namespace?.trim() || 'default'];
 }
 
+/**
+ * Bounds an API call: the generated clients take no timeout, and a hung API server must not hang an alert or a
+ * check. Rejects after `timeoutMs`, or when `signal` aborts (shutdown); the call itself is left to finish.
+ */
+export async function withTimeout<T>(call: Promise<T>, timeoutMs: number, signal?: AbortSignal): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  let onAbort: (() => void) | undefined;
+  const limit = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs / 1000} s`)), timeoutMs);
+    onAbort = () => reject(new Error('shutting down'));
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+  try {
+    return await Promise.race([call, limit]);
+  } finally {
+    clearTimeout(timer);
+    if (onAbort) signal?.removeEventListener('abort', onAbort);
+  }
+}
+
 /** The HTTP status of an error thrown by the generated API clients or the watch, if it has one. */
 export function statusOf(error: unknown): number | undefined {
   if (typeof error !== 'object' || error === null) return undefined;

@@ -6,7 +6,7 @@ import type { CoreV1Api, V1Pod } from '@kubernetes/client-node';
 import type { Evidence, JobFailure } from '../alert.ts';
 import { evidenceFromPods } from '../detect/container.ts';
 import type { Logger } from '../log.ts';
-import { describeError } from './client.ts';
+import { describeError, withTimeout } from './client.ts';
 
 export interface EvidenceOptions {
   readonly core: CoreV1Api;
@@ -26,7 +26,7 @@ export function evidenceGatherer(options: EvidenceOptions): GatherEvidence {
     const notes: string[] = [];
     let pods: V1Pod[];
     try {
-      pods = await jobPods(options.core, failure, (call) => bounded(call, timeoutMs, signal));
+      pods = await jobPods(options.core, failure, (call) => withTimeout(call, timeoutMs, signal));
     } catch (error) {
       options.logger.warn({ job: `${failure.namespace}/${failure.name}`, err: describeError(error) }, 'could not list the job\'s pods');
       return { notes: [`Pods unavailable: ${describeError(error)}`] };
@@ -36,7 +36,7 @@ export function evidenceGatherer(options: EvidenceOptions): GatherEvidence {
     if (found.pod === undefined) return { notes: [`No failed container found in ${pods.length} pod(s).`] };
     if (found.container === undefined || options.tailLines === 0) return { ...found, notes };
     try {
-      const log = await bounded(
+      const log = await withTimeout(
         options.core.readNamespacedPodLog({
           name: found.pod,
           namespace: failure.namespace,
@@ -65,20 +65,4 @@ async function jobPods(core: CoreV1Api, failure: JobFailure, bound: <T>(call: Pr
     if (list.items.length > 0) return list.items;
   }
   return [];
-}
-
-async function bounded<T>(call: Promise<T>, timeoutMs: number, signal: AbortSignal): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  let onAbort: (() => void) | undefined;
-  const limit = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs / 1000} s`)), timeoutMs);
-    onAbort = () => reject(new Error('shutting down'));
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
-  try {
-    return await Promise.race([call, limit]);
-  } finally {
-    clearTimeout(timer);
-    if (onAbort) signal.removeEventListener('abort', onAbort);
-  }
 }

@@ -10,7 +10,7 @@
 import { AuthorizationV1Api, VersionApi } from '@kubernetes/client-node';
 import type { Config } from '../config.ts';
 import type { Logger } from '../log.ts';
-import { describeError, type KubeClients } from './client.ts';
+import { describeError, withTimeout, type KubeClients } from './client.ts';
 
 export interface Permission {
   readonly verb: 'get' | 'list' | 'watch' | 'patch';
@@ -116,7 +116,7 @@ export async function checkPermissions(clients: KubeClients, permissions: readon
     permissions.map(async (permission): Promise<PermissionCheck> => {
       const [resource = '', subresource] = permission.resource.split('/');
       try {
-        const review = await withinMs(
+        const review = await withTimeout(
           api.createSelfSubjectAccessReview({
             body: {
               apiVersion: 'authorization.k8s.io/v1',
@@ -172,18 +172,6 @@ export async function warnAboutMissingPermissions(options: {
 
 /** The API server's version (`/version`), for `check`: proves the server is reachable (not that the token is good). */
 export async function serverVersion(clients: KubeClients, timeoutMs = 10_000): Promise<string> {
-  const info = await withinMs(clients.config.makeApiClient(VersionApi).getCode(), timeoutMs);
+  const info = await withTimeout(clients.config.makeApiClient(VersionApi).getCode(), timeoutMs);
   return info.gitVersion;
-}
-
-async function withinMs<T>(call: Promise<T>, timeoutMs: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const limit = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs / 1000} s`)), timeoutMs);
-  });
-  try {
-    return await Promise.race([call, limit]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
