@@ -4,35 +4,12 @@ import type { Alert } from '../../../src/alert.ts';
 import { createLogger } from '../../../src/log.ts';
 import { DryRunDeliverer } from '../../../src/slack/deliver.ts';
 import { BLOCK_KIT_BUILDER, blockKitBuilderUrl, buildAlert, type SlackPayload } from '../../../src/slack/format.ts';
+import { oomKilledAlert } from '../../fixtures/alerts.ts';
 
-// Shaped after test/fixtures/kubernetes-website_assign-memory-resource_OOMKilled-lastState.yaml, on a CronJob's Job.
+// Characters that URL encoding must carry through: &, <, %, #, ?.
 const oomKilled: Alert = {
-  cluster: 'prod-eu',
-  failure: {
-    uid: '0f8d8c6e-8b1c-4b59-9d38-2f6f2b1f2a10',
-    namespace: 'batch',
-    name: 'nightly-report-28641600',
-    condition: 'FailureTarget',
-    reason: 'BackoffLimitExceeded',
-    message: 'Job has reached the specified backoff limit',
-    startedAt: new Date('2024-06-20T20:50:00Z'),
-    failedAt: new Date('2024-06-20T20:52:19Z'),
-    failedPods: 7,
-    succeededPods: 0,
-    backoffLimit: 6,
-    failedIndexes: undefined,
-    cronJob: 'nightly-report',
-    scheduledAt: new Date('2024-06-20T20:50:00Z'),
-  },
-  evidence: {
-    pod: 'nightly-report-28641600-x7k2p',
-    container: 'report',
-    node: 'worker-3',
-    exitCode: 137,
-    reason: 'OOMKilled',
-    logTail: ['loading 1,204,332 rows', 'a & b <!channel> 100% #frag ?q=1', 'Killed'],
-    notes: [],
-  },
+  ...oomKilledAlert,
+  evidence: { ...oomKilledAlert.evidence, logTail: ['loading 1,204,332 rows', 'a & b <!channel> 100% #frag ?q=1', 'Killed'] },
 };
 
 /** What the Builder reads: everything after the first `#`, percent-decoded, as JSON. */

@@ -1,42 +1,16 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Alert, Evidence, JobFailure } from '../../../src/alert.ts';
+import type { Alert } from '../../../src/alert.ts';
 import {
   buildAlert, describeSignal, formatDuration, formatTime, MESSAGE_BUDGET, SLACK_LIMITS, textLength,
   type Block, type SlackPayload,
 } from '../../../src/slack/format.ts';
 import { escapeCode, escapeMrkdwn, truncateEscaped } from '../../../src/slack/escape.ts';
+import { oomKilledAlert, oomKilledEvidence, oomKilledFailure } from '../../fixtures/alerts.ts';
 
-// Shaped after test/fixtures/kubernetes-issue-92245_BackoffLimitExceeded.yaml and the OOMKilled lastState fixture.
-const failure: JobFailure = {
-  uid: '0f8d8c6e-8b1c-4b59-9d38-2f6f2b1f2a10',
-  namespace: 'batch',
-  name: 'nightly-report-28641600',
-  condition: 'Failed',
-  reason: 'BackoffLimitExceeded',
-  message: 'Job has reached the specified backoff limit',
-  startedAt: new Date('2024-06-20T20:50:00Z'),
-  failedAt: new Date('2024-06-20T20:52:19Z'),
-  failedPods: 7,
-  succeededPods: 0,
-  backoffLimit: 6,
-  failedIndexes: undefined,
-  cronJob: 'nightly-report',
-  scheduledAt: new Date('2024-06-20T20:50:00Z'),
-};
-
-const evidence: Evidence = {
-  pod: 'nightly-report-28641600-x7k2p',
-  node: 'ip-10-0-1-23.ec2.internal',
-  container: 'report',
-  exitCode: 137,
-  reason: 'OOMKilled',
-  message: 'memory limit 100Mi exceeded',
-  logTail: ['loading 1,000,000 rows', 'allocating buffers', 'Killed'],
-  notes: ['previous pods were deleted by the Job controller'],
-};
-
-const full: Alert = { cluster: 'prod-eu', failure, evidence };
+const failure = oomKilledFailure;
+const evidence = oomKilledEvidence;
+const full = oomKilledAlert;
 const bare: Alert = {
   cluster: undefined,
   failure: { ...failure, message: '', startedAt: undefined, failedAt: undefined, cronJob: undefined, backoffLimit: undefined, failedPods: 0, scheduledAt: undefined },
