@@ -13,7 +13,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { Alert } from './alert.ts';
-import { ConfigError, loadConfig, type Config } from './config.ts';
+import { ConfigError, loadConfig, type Config, type LoadOptions } from './config.ts';
 import type { PermissionCheck } from './kube/permissions.ts';
 import { buildAlert } from './slack/format.ts';
 
@@ -142,9 +142,9 @@ export async function main(argv: readonly string[], env: Env, output: Output): P
 }
 
 /** The daemon's own messages, one line per problem; undefined when the configuration is not valid. */
-function configOrProblems(env: Env, output: Output): Config | undefined {
+function configOrProblems(env: Env, output: Output, options?: LoadOptions): Config | undefined {
   try {
-    return loadConfig(env);
+    return loadConfig(env, options);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     for (const problem of error.problems) output.err(`kube-job-alerts: ${problem}`);
@@ -152,20 +152,9 @@ function configOrProblems(env: Env, output: Output): Config | undefined {
   }
 }
 
-/** check needs no webhook: a missing one is reported (webhookLine), not refused; a malformed one still is. */
-function configForCheck(env: Env, output: Output): Config | undefined {
-  try {
-    return loadConfig(env);
-  } catch (error) {
-    const onlyWebhookMissing =
-      error instanceof ConfigError && error.problems.length === 1 && error.problems[0]!.startsWith('SLACK_WEBHOOK_URL: is required');
-    if (!onlyWebhookMissing) return configOrProblems(env, output);
-    return { ...loadConfig({ ...env, DRY_RUN: 'true' }), dryRun: false };
-  }
-}
-
 async function check(env: Env, output: Output): Promise<number> {
-  const config = configForCheck(env, output);
+  // check needs no webhook: a missing one is reported (webhookLine), not refused; a malformed one still is.
+  const config = configOrProblems(env, output, { requireWebhook: false });
   if (!config) return EXIT.failed;
   const { connect, describeError, namespacesToWatch, checkPermissions, requiredPermissions, serverVersion, whereOf } = await loadKube();
   const { webhookFingerprint } = await loadDelivery();

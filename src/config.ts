@@ -95,7 +95,12 @@ const namespace = makeValidator<string>((input) => {
   return name;
 });
 
-export function loadConfig(env: Readonly<Record<string, string | undefined>>): Config {
+export interface LoadOptions {
+  /** `check` reports a missing webhook instead of refusing it (a malformed one is still refused). Default true. */
+  readonly requireWebhook?: boolean;
+}
+
+export function loadConfig(env: Readonly<Record<string, string | undefined>>, options: LoadOptions = {}): Config {
   const problems: string[] = [];
   const clean = cleanEnv(
     // An empty variable counts as unset, as it does for most daemons' users (`FOO=` in a manifest).
@@ -125,7 +130,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
       },
     },
   );
-  if (problems.length === 0 && !clean.DRY_RUN && clean.SLACK_WEBHOOK_URL === undefined) {
+  if (problems.length === 0 && !clean.DRY_RUN && clean.SLACK_WEBHOOK_URL === undefined && options.requireWebhook !== false) {
     problems.push('SLACK_WEBHOOK_URL: is required (or set DRY_RUN=true to log alerts instead of posting them)');
   }
   if (problems.length === 0 && clean.LEADER_ELECTION) {

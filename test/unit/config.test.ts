@@ -82,6 +82,10 @@ describe('loadConfig', () => {
   });
 
   it('takes * for all namespaces', () => assert.equal(loadConfig({ DRY_RUN: 'true', WATCH_NAMESPACES: '*' }).watchNamespaces, 'all'));
+  it('needs no webhook for check (requireWebhook: false), but still refuses a malformed one', () => {
+    assert.equal(loadConfig({}, { requireWebhook: false }).slackWebhookUrl, undefined);
+    assert.throws(() => loadConfig({ SLACK_WEBHOOK_URL: 'nope' }, { requireWebhook: false }), ConfigError);
+  });
   it('needs no webhook in dry run', () => assert.equal(loadConfig({ DRY_RUN: 'true' }).slackWebhookUrl, undefined));
   it('treats an empty variable as unset', () => assert.equal(loadConfig({ DRY_RUN: 'true', HTTP_PORT: '' }).httpPort, 8080));
 
