@@ -1,6 +1,6 @@
 # Build with Node 24, run on distroless Node 24 as a numeric non-root user with production dependencies only.
 # These steps cannot be built on the project's CI machines (no Docker engine); test/e2e/package.test.ts runs the
-# same commands in a clean copy: npm ci, npm run build, npm ci --omit=dev, node dist/main.js.
+# same commands in a clean copy: npm ci, npm run build, npm ci --omit=dev, node dist/cli.js.
 FROM node:24-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
@@ -23,4 +23,5 @@ COPY package.json ./
 USER 65532:65532
 EXPOSE 8080
 # The daemon is PID 1 and handles SIGTERM itself (drains, exits 0 within 10 s).
-ENTRYPOINT ["/nodejs/bin/node", "dist/main.js"]
+# The entrypoint is the CLI (its default command is `run`), so `kubectl exec ... -- /nodejs/bin/node dist/cli.js check` works.
+ENTRYPOINT ["/nodejs/bin/node", "dist/cli.js"]

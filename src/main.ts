@@ -1,7 +1,7 @@
 /**
  * Wiring only: config, clients, permission check, informers, pipeline, server, signals. No decisions are made here.
- * The daemon is `kube-job-alerts run` (cli.ts); running this file directly (`node dist/main.js`, the image's
- * entrypoint) is the same thing.
+ * The daemon is `kube-job-alerts run` (cli.ts, the image's entrypoint, and the one reader of process.env); this module
+ * imports nothing from cli.ts, so the two form no cycle.
  */
 import { systemClock } from './alert.ts';
 import { AlertPipeline } from './alerts/pipeline.ts';
@@ -124,7 +124,3 @@ function onStopSignal(logger: Logger, drain: () => Promise<void>): void {
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
 }
-
-// The command line owns the one read of process.env (cli.ts); not awaited, so this module's evaluation finishes first
-// (cli.ts imports it: awaiting here would wait on itself).
-if (import.meta.main) void import('./cli.ts').then(({ runCommandLine }) => runCommandLine(['run', ...process.argv.slice(2)]));

@@ -9,6 +9,7 @@
  */
 import { ListWatch, Watch, type KubeConfig, type KubernetesListObject, type KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from '../log.ts';
+import { backoffDelay } from '../queue/backoff.ts';
 import { describeError } from './client.ts';
 import type { Metrics } from '../metrics.ts';
 
@@ -133,9 +134,8 @@ export class Informer<T extends KubernetesObject> {
     if (this.#stopped) return; // our own abort while stopping
     this.#failures += 1;
     const { baseMs, maxMs } = this.#options.backoff ?? { baseMs: 1000, maxMs: 30_000 };
-    const ceiling = Math.min(maxMs, baseMs * 2 ** (this.#failures - 1));
-    // Jitter between half and all of the ceiling: many daemons restarted by one API-server outage spread out.
-    const delayMs = Math.round(ceiling / 2 + (this.#options.random ?? Math.random)() * (ceiling / 2));
+    // Equal jitter (half to all of the ceiling): never at once, and many daemons restarted by one outage spread out.
+    const delayMs = backoffDelay({ baseMs, maxMs, jitter: 'equal' }, this.#failures - 1, this.#options.random);
     this.#options.logger.warn(
       { resource: this.resource, err: describeError(err), attempt: this.#failures, retryInMs: delayMs },
       'informer stopped on an error: restarting it',

@@ -24,6 +24,7 @@ import {
   type IncomingWebhookSendArguments,
 } from '@slack/webhook';
 import { silentLogger, type Logger } from '../log.ts';
+import { backoffDelay } from '../queue/backoff.ts';
 import type { Metrics } from '../metrics.ts';
 import { blockKitBuilderUrl, type SlackPayload } from './format.ts';
 
@@ -93,11 +94,6 @@ export function parseRetryAfter(header: string | null | undefined, nowMs: number
   return undefined;
 }
 
-/** Full jitter: uniform in [0, min(max, base * 2^retry)). `retry` counts from 0. */
-export function backoffMs(retry: number, random: () => number, baseMs: number, maxMs: number): number {
-  const ceiling = Math.min(maxMs, baseMs * 2 ** Math.min(retry, 30));
-  return Math.floor(random() * ceiling);
-}
 
 const defaultSleep: Sleep = async (ms, signal) => {
   await delay(ms, undefined, signal ? { signal } : undefined);
@@ -190,7 +186,7 @@ export class SlackDeliverer implements Deliverer {
           }
           case 'server_error':
           case 'network': {
-            const waitMs = backoffMs(transientFailures, this.#random, this.#backoffBaseMs, this.#backoffMaxMs);
+            const waitMs = backoffDelay({ baseMs: this.#backoffBaseMs, maxMs: this.#backoffMaxMs }, transientFailures, this.#random);
             transientFailures += 1;
             this.#logger.warn(
               { attempts, waitMs, status: outcome.kind === 'server_error' ? outcome.status : undefined, err: outcome.error },

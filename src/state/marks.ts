@@ -11,6 +11,7 @@ import type { Clock, JobFailure } from '../alert.ts';
 import { ANNOTATION_ALERTED_AT } from '../alert.ts';
 import { alertedAt } from '../detect/failure.ts';
 import type { Logger } from '../log.ts';
+import { backoffDelay } from '../queue/backoff.ts';
 
 export interface AlertMarks {
   /** Whether this Job's failure was posted already. `job` is the Job object as the informer holds it. */
@@ -78,7 +79,7 @@ export class AnnotationMarks implements AlertMarks {
         const kind = classify(error);
         if (kind === 'gone') return; // deleted or replaced since: nothing left to mark
         if (kind === 'retry' && attempt < attempts) {
-          await sleep(1000 * 2 ** (attempt - 1));
+          await sleep(backoffDelay({ baseMs: 1000, maxMs: 8000, jitter: 'none' }, attempt - 1));
           continue;
         }
         logger.error(

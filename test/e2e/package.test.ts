@@ -4,7 +4,7 @@
  * tree's node_modules, or a runtime import of a devDependency fails here.
  *   build:  package.json, package-lock.json, tsconfig*.json, src/  ->  npm ci, npm run build
  *   deps:   package.json, package-lock.json                        ->  npm ci --omit=dev
- *   image:  deps' node_modules + build's dist/ + package.json      ->  node dist/main.js
+ *   image:  deps' node_modules + build's dist/ + package.json      ->  node dist/cli.js
  * npm ci reuses npm's cache (--prefer-offline), so only a cold cache goes to the registry.
  */
 import assert from 'node:assert/strict';
@@ -81,11 +81,11 @@ it("the Dockerfile's steps work in a clean copy, and the image runs with product
   assert.deepEqual(present, [], 'devDependencies in the image');
   assert.ok(existsSync(join(image, 'node_modules', '@kubernetes', 'client-node')), 'production dependencies are in the image');
 
-  // The image's ENTRYPOINT, node dist/main.js, against the API-server emulator, in dry run.
+  // The image's ENTRYPOINT, node dist/cli.js, against the API-server emulator, in dry run.
   const api = await startApiServer({ bookmarkIntervalMs: 500 });
   t.after(() => api.close());
   const job = startJob(api, { name: 'packaged' });
-  const child = spawn(process.execPath, ['dist/main.js'], {
+  const child = spawn(process.execPath, ['dist/cli.js'], {
     cwd: image,
     env: { PATH: process.env.PATH ?? '', HOME: home, NODE_ENV: 'production', KUBECONFIG: api.kubeconfigPath, DRY_RUN: 'true', HTTP_PORT: '0', CLUSTER_NAME: 'package', LOG_LEVEL: 'info' },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -116,7 +116,7 @@ it("the Dockerfile's steps work in a clean copy, and the image runs with product
     if (seen) return Promise.resolve(seen);
     return Promise.race([
       new Promise<Record<string, unknown>>((resolve) => waiters.add({ match, resolve })),
-      exited.then((code) => Promise.reject(new Error(`node dist/main.js exited (${code}):\n${output.slice(-4000)}`))),
+      exited.then((code) => Promise.reject(new Error(`node dist/cli.js exited (${code}):\n${output.slice(-4000)}`))),
       new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no such log line in 15 s:\n${output.slice(-4000)}`)), 15_000).unref()),
     ]);
   };

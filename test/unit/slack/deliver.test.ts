@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { backoffMs, parseRetryAfter, SlackDeliverer, webhookFingerprint, type SlackDelivererOptions } from '../../../src/slack/deliver.ts';
+import { parseRetryAfter, SlackDeliverer, webhookFingerprint, type SlackDelivererOptions } from '../../../src/slack/deliver.ts';
 import { validate } from '../../world/slack.ts';
 
 const NOW = Date.parse('2024-06-20T20:00:00Z');
@@ -19,15 +19,6 @@ describe('parseRetryAfter', () => {
     ['-5', undefined],
   ];
   for (const [header, expected] of cases) it(`${JSON.stringify(header)} -> ${expected}`, () => assert.equal(parseRetryAfter(header, NOW), expected));
-});
-
-describe('backoffMs: full jitter, base 1 s, max 60 s', () => {
-  const cases: Array<[number, number, number]> = [
-    [0, 0.5, 500], [1, 0.5, 1000], [2, 0.5, 2000], [5, 0.999, 31_968], [6, 0.999, 59_940], [40, 0.999, 59_940], [3, 0, 0],
-  ];
-  for (const [retry, random, expected] of cases) {
-    it(`retry ${retry} at ${random} -> ${expected}`, () => assert.equal(backoffMs(retry, () => random, 1000, 60_000), expected));
-  }
 });
 
 describe('webhookFingerprint', () => {

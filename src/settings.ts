@@ -1,0 +1,64 @@
+/**
+ * The daemon's tunables in one place, built from the validated config. Stages take the part they need as
+ * constructor options (with these as production values), so tests pass their own; no stage hard-codes a literal.
+ *
+ * Why a second object beside Config: Config is what the user set (environment variables, validated); Settings is
+ * everything the daemon runs with, including timings no user should need to touch but every test does.
+ */
+import type { Config } from './config.ts';
+import type { BackoffPolicy } from './queue/backoff.ts';
+
+export interface Settings {
+  /** Keys processed at once (each: decide, capture evidence, render, hand to the transport). */
+  readonly workers: number;
+  readonly api: {
+    /** Every single API call (get, list of pods or events, patch, log read) gives up after this long. */
+    readonly callTimeoutMs: number;
+    /** Retries of a failed annotation write (the mark). */
+    readonly markAttempts: number;
+    readonly markBackoff: BackoffPolicy;
+  };
+  readonly informer: {
+    /** A watch that sends nothing (not even a bookmark) for this long is ended and resumed. */
+    readonly silenceMs: number;
+    readonly restartBackoff: BackoffPolicy;
+  };
+  /** Per-key requeue after a transient error in a worker (client-go's per-item exponential rate limiter). */
+  readonly requeueBackoff: BackoffPolicy;
+  readonly slack: {
+    readonly attemptTimeoutMs: number;
+    /** At most one post per this interval per webhook (Slack allows about one a second). */
+    readonly minIntervalMs: number;
+    readonly retryBackoff: BackoffPolicy;
+    /** For a 429 without a readable Retry-After. */
+    readonly defaultRetryAfterMs: number;
+    /** Retry-After is capped: a misbehaving proxy must not stall alerts for a day. */
+    readonly maxRetryAfterMs: number;
+  };
+  readonly shutdown: {
+    /** After SIGTERM, in-flight deliveries get this long before they are handed back (left unmarked). */
+    readonly drainMs: number;
+    /** The process exits by then whatever happens: within Kubernetes' default 30 s grace and our 10 s promise. */
+    readonly exitDeadlineMs: number;
+  };
+}
+
+export const DEFAULT_SETTINGS: Settings = Object.freeze({
+  workers: 4,
+  api: { callTimeoutMs: 10_000, markAttempts: 4, markBackoff: { baseMs: 1000, maxMs: 8000, jitter: 'none' } },
+  informer: { silenceMs: 90_000, restartBackoff: { baseMs: 1000, maxMs: 30_000, jitter: 'equal' } },
+  requeueBackoff: { baseMs: 500, maxMs: 60_000, jitter: 'full' },
+  slack: {
+    attemptTimeoutMs: 10_000,
+    minIntervalMs: 1000,
+    retryBackoff: { baseMs: 1000, maxMs: 60_000, jitter: 'full' },
+    defaultRetryAfterMs: 30_000,
+    maxRetryAfterMs: 300_000,
+  },
+  shutdown: { drainMs: 6000, exitDeadlineMs: 9000 },
+} satisfies Settings);
+
+/** The settings for a validated config. Nothing in Config changes a timing today; the seam is here for when it does. */
+export function settingsFrom(_config: Config): Settings {
+  return DEFAULT_SETTINGS;
+}
