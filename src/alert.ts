@@ -47,20 +47,32 @@ export interface Evidence {
   readonly notes: readonly string[];
 }
 
-/** Everything one Slack message says. */
+/** What every message about a CronJob's run says about the CronJob itself. */
+export interface CronJobContext {
+  readonly namespace: string;
+  readonly name: string;
+  readonly schedule: string | undefined;
+  readonly timeZone: string | undefined;
+  readonly suspended: boolean;
+  /** status.lastSuccessfulTime; undefined: it never succeeded (as far as the cluster remembers). */
+  readonly lastSuccessAt: Date | undefined;
+  /** The next scheduled run, when the schedule could be read. */
+  readonly nextRunAt: Date | undefined;
+}
+
+/** Everything one failure message says. */
 export interface Alert {
   readonly cluster: string | undefined;
   readonly failure: JobFailure;
   readonly evidence: Evidence;
+  /** For a CronJob's run: the CronJob, and the failure's place in its streak. */
+  readonly cronJob?: CronJobContext;
+  readonly streak?: StreakFacts;
+  /** A reminder that the CronJob is still failing, rather than the first word of it. */
+  readonly reminder?: boolean;
+  /** When the message was decided: "3 h ago" is relative to this (default: the failure time). */
+  readonly at?: Date;
 }
 
-/** The single source of time: tests replace it. */
-export interface Clock {
-  now(): Date;
-}
-
-export const systemClock: Clock = { now: () => new Date() };
-
-/** Annotations the daemon reads and writes. */
-export const ANNOTATION_ENABLED = 'kube-job-alerts.io/enabled';
-export const ANNOTATION_ALERTED_AT = 'kube-job-alerts.io/alerted-at';
+export type { Clock } from './time.ts';
+import type { StreakFacts } from './decide/decide.ts';

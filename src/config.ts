@@ -4,6 +4,8 @@
  * SLACK_WEBHOOK_URL is a secret: no message here ever echoes its value (envalid's own url() would).
  */
 import { bool, cleanEnv, makeValidator, str, EnvError, EnvMissingError } from 'envalid';
+import { ALERT_AFTER_MAX, parseRepeat, type Repeat } from './decide/policy.ts';
+import { parseDuration } from './time.ts';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
@@ -25,6 +27,12 @@ export interface Config {
   /** The pod's namespace (downward API): the default namespace to watch, before the kubeconfig context's. */
   readonly podNamespace: string | undefined;
   readonly leaseName: string;
+  /** Say nothing until a CronJob's Nth consecutive failure (the annotation alert-after overrides it). */
+  readonly alertAfter: number;
+  /** every-failure, first, or a reminder interval (the annotation repeat overrides it). */
+  readonly repeat: Repeat;
+  /** One message when a CronJob whose failures were reported succeeds again. */
+  readonly notifyRecovery: boolean;
 }
 
 export class ConfigError extends Error {
@@ -36,16 +44,7 @@ export class ConfigError extends Error {
   }
 }
 
-const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-
-/** `90s`, `30m`, `1h`, `2d`, `1h30m`, `500ms` -> milliseconds; anything else (bare numbers too: which unit?) -> undefined. */
-export function parseDuration(text: string): number | undefined {
-  const trimmed = text.trim();
-  if (!/^(\d+(ms|s|m|h|d))+$/.test(trimmed)) return undefined;
-  let total = 0;
-  for (const [, amount, unit] of trimmed.matchAll(/(\d+)(ms|s|m|h|d)/g)) total += Number(amount) * UNITS[unit!]!;
-  return total;
-}
+export { parseDuration };
 
 const duration = makeValidator<number>((input) => {
   const ms = parseDuration(input);
@@ -73,6 +72,12 @@ const webhookUrl = makeValidator<string>((input) => {
     throw new EnvError('must be an https:// URL (value not shown: it is a secret)');
   }
   return url.toString();
+});
+
+const repeat = makeValidator<Repeat>((input) => {
+  const parsed = parseRepeat(input);
+  if (!parsed) throw new EnvError(`must be every-failure, first, or a duration of at least 1m such as 1h (got "${input}")`);
+  return parsed;
 });
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
@@ -119,6 +124,9 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, op
       POD_NAME: str({ default: undefined }),
       POD_NAMESPACE: namespace({ default: undefined }),
       LEASE_NAME: str({ default: 'kube-job-alerts' }),
+      ALERT_AFTER: integer(1, ALERT_AFTER_MAX)({ default: 1 }),
+      REPEAT: repeat({ default: { mode: 'every-failure' } }),
+      NOTIFY_RECOVERY: bool({ default: true }),
     },
     {
       reporter: ({ errors }) => {
@@ -151,5 +159,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, op
     podName: clean.POD_NAME,
     podNamespace: clean.POD_NAMESPACE,
     leaseName: clean.LEASE_NAME,
+    alertAfter: clean.ALERT_AFTER,
+    repeat: clean.REPEAT,
+    notifyRecovery: clean.NOTIFY_RECOVERY,
   });
 }

@@ -1,25 +1,30 @@
 /**
- * Wiring only: config, clients, permission check, informers, pipeline, server, signals. No decisions are made here.
+ * Wiring only: config, settings, clients, permission check, informers -> record cache -> controller (queue, decide,
+ * evidence) -> outbox (render, transport) -> marks; server; signals. No decisions are made here.
  * The daemon is `kube-job-alerts run` (cli.ts, the image's entrypoint, and the one reader of process.env); this module
  * imports nothing from cli.ts, so the two form no cycle.
  */
-import { systemClock } from './alert.ts';
-import { AlertPipeline } from './alerts/pipeline.ts';
+import { AlertController } from './alerts/controller.ts';
+import { EvidenceStore } from './alerts/evidence-store.ts';
 import { ConfigError, loadConfig, type Config } from './config.ts';
+import { cronJobRecord } from './detect/records.ts';
+import { annotationWriter, classifyWriteError } from './kube/annotate.ts';
 import { connect, describeError, namespacesToWatch } from './kube/client.ts';
 import { evidenceGatherer } from './kube/evidence.ts';
-import { classifyPatchError, jobAnnotator } from './kube/jobs.ts';
 import { requiredPermissions, warnAboutMissingPermissions } from './kube/permissions.ts';
+import { RecordCache } from './kube/record-cache.ts';
 import { JobWatch } from './kube/watching.ts';
 import { createLogger, type Logger } from './log.ts';
 import { Metrics } from './metrics.ts';
+import { Outbox } from './notify/outbox.ts';
 import { startServer } from './server.ts';
+import { settingsFrom } from './settings.ts';
 import { DryRunDeliverer, SlackDeliverer, webhookFingerprint, type Deliverer } from './slack/deliver.ts';
-import { AnnotationMarks, MemoryMarks, type AlertMarks } from './state/marks.ts';
-
-/** In-flight alerts get this long after SIGTERM; the whole stop stays within Kubernetes' default 30 s and our 10 s. */
-const DRAIN_MS = 6_000;
-const EXIT_DEADLINE_MS = 9_000;
+import type { SlackPayload } from './slack/format.ts';
+import { renderNotification } from './slack/render.ts';
+import { webhookTransport } from './slack/transport.ts';
+import { Marks } from './state/marks.ts';
+import { systemClock } from './time.ts';
 
 /** Runs until a stop signal; exits the process itself (1 on bad configuration, 0 after a drain). */
 export async function runDaemon(env: Readonly<Record<string, string | undefined>>): Promise<void> {
@@ -31,6 +36,7 @@ export async function runDaemon(env: Readonly<Record<string, string | undefined>
     for (const problem of error.problems) process.stderr.write(`kube-job-alerts: ${problem}\n`);
     process.exit(1);
   }
+  const settings = settingsFrom(config);
   const logger = createLogger(config.logLevel);
   process.on('unhandledRejection', (reason) => logger.error({ err: describeError(reason) }, 'unhandled rejection (absorbed)'));
 
@@ -52,52 +58,85 @@ export async function runDaemon(env: Readonly<Record<string, string | undefined>
   const deliverer: Deliverer =
     config.dryRun || config.slackWebhookUrl === undefined
       ? new DryRunDeliverer({ logger: logger.child({ module: 'slack' }) })
-      : new SlackDeliverer({ url: config.slackWebhookUrl, logger: logger.child({ module: 'slack' }), metrics });
-  const marks: AlertMarks =
-    config.stateStore === 'memory'
-      ? new MemoryMarks()
-      : new AnnotationMarks({
-          annotate: jobAnnotator(clients.batch),
-          classify: classifyPatchError,
-          describe: describeError,
-          logger: logger.child({ module: 'state' }),
+      : new SlackDeliverer({
+          url: config.slackWebhookUrl,
+          logger: logger.child({ module: 'slack' }),
+          metrics,
+          timeoutMs: settings.slack.attemptTimeoutMs,
+          minIntervalMs: settings.slack.minIntervalMs,
+          backoffBaseMs: settings.slack.retryBackoff.baseMs,
+          backoffMaxMs: settings.slack.retryBackoff.maxMs,
+          defaultRetryAfterMs: settings.slack.defaultRetryAfterMs,
+          maxRetryAfterMs: settings.slack.maxRetryAfterMs,
         });
-  const pipeline = new AlertPipeline({
-    clusterName: config.clusterName,
-    maxAgeMs: config.alertMaxAgeMs,
-    marks,
-    deliverer,
-    gatherEvidence: evidenceGatherer({ core: clients.core, tailLines: config.logTailLines, logger: logger.child({ module: 'evidence' }) }),
-    cronJobOf: (namespace, name) => watch.cronJob(namespace, name),
-    clock: systemClock,
-    logger: logger.child({ module: 'pipeline' }),
-    metrics,
+  const transport = webhookTransport('default', deliverer);
+  const marks = new Marks({
+    // A dry run writes nothing to the cluster: a trial against production must not suppress its real alerts later.
+    store: config.dryRun ? 'memory' : config.stateStore,
+    write: annotationWriter(clients.batch, settings.api.callTimeoutMs),
+    classify: classifyWriteError,
+    describe: describeError,
+    logger: logger.child({ module: 'state' }),
+    attempts: settings.api.markAttempts,
+    backoff: settings.api.markBackoff,
+  });
+  const records = new RecordCache(logger.child({ module: 'cache' }));
+  const evidence = new EvidenceStore({
+    gather: evidenceGatherer({ core: clients.core, tailLines: config.logTailLines, logger: logger.child({ module: 'evidence' }), timeoutMs: settings.api.callTimeoutMs }),
+    ...settings.evidence,
   });
   const watch = new JobWatch({
     clients,
     namespaces,
-    onJob: (job) => pipeline.observe(job),
-    onJobDeleted: (job) => pipeline.forget(job),
+    onJob: (job) => records.putJob(job),
+    onJobDeleted: (job) => records.deleteJob(job),
+    onCronJob: (cronJob) => records.putCronJob(cronJob),
+    onCronJobDeleted: (cronJob) => records.deleteCronJob(cronJob),
     logger: logger.child({ module: 'kube' }),
     metrics,
+    silenceMs: settings.informer.silenceMs,
+    callTimeoutMs: settings.api.callTimeoutMs,
   });
+  const outbox: Outbox<SlackPayload> = new Outbox({
+    render: renderNotification,
+    transportFor: () => transport,
+    onSettled: (notification, result) => controller.settled(notification, result),
+    logger: logger.child({ module: 'outbox' }),
+  });
+  const controller = new AlertController({
+    records,
+    readCronJob: async (namespace, name) => cronJobRecord(await watch.readCronJob(namespace, name)),
+    marks,
+    sender: outbox,
+    evidence: (failure, signal) => evidence.capture(failure, signal),
+    forgetEvidence: (uid) => evidence.forget(uid),
+    nextRun: () => undefined,
+    policy: { alertAfter: config.alertAfter, repeat: config.repeat, notifyRecovery: config.notifyRecovery, maxAgeMs: config.alertMaxAgeMs },
+    cluster: config.clusterName,
+    workers: settings.workers,
+    requeueBackoff: settings.requeueBackoff,
+    clock: systemClock,
+    logger: logger.child({ module: 'controller' }),
+    metrics,
+  });
+  records.listen(controller);
   const { server, port } = await startServer(config.httpPort, watch, metrics.registry);
   logger.info({ port }, 'serving /healthz, /readyz and /metrics');
 
-  onStopSignal(logger, async () => {
+  onStopSignal(logger, settings.shutdown.exitDeadlineMs, async () => {
     await watch.stop();
-    await pipeline.stop(DRAIN_MS);
+    await Promise.all([controller.stop(settings.shutdown.drainMs), outbox.stop(settings.shutdown.drainMs)]);
     server.close();
   });
 
   await watch.start();
   await watch.whenSynced();
-  logger.info({ queued: pipeline.queued }, 'caches synced: alerting');
-  pipeline.start();
+  logger.info({ queued: controller.queued }, 'caches synced: alerting');
+  controller.start();
 }
 
 /** The first SIGTERM or SIGINT drains and exits 0; a second one exits at once. */
-function onStopSignal(logger: Logger, drain: () => Promise<void>): void {
+function onStopSignal(logger: Logger, deadlineMs: number, drain: () => Promise<void>): void {
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) {
@@ -109,7 +148,7 @@ function onStopSignal(logger: Logger, drain: () => Promise<void>): void {
     setTimeout(() => {
       logger.warn('stop took too long: exiting');
       process.exit(0);
-    }, EXIT_DEADLINE_MS).unref();
+    }, deadlineMs).unref();
     drain().then(
       () => {
         logger.info('stopped');

@@ -35,6 +35,8 @@ export interface Settings {
     /** Retry-After is capped: a misbehaving proxy must not stall alerts for a day. */
     readonly maxRetryAfterMs: number;
   };
+  /** Evidence captured at first sight, kept until its Job is gone (alerts/evidence-store.ts). */
+  readonly evidence: { readonly maxEntries: number; readonly maxBytes: number };
   readonly shutdown: {
     /** After SIGTERM, in-flight deliveries get this long before they are handed back (left unmarked). */
     readonly drainMs: number;
@@ -55,6 +57,7 @@ export const DEFAULT_SETTINGS: Settings = Object.freeze({
     defaultRetryAfterMs: 30_000,
     maxRetryAfterMs: 300_000,
   },
+  evidence: { maxEntries: 2000, maxBytes: 16 * 1024 * 1024 },
   shutdown: { drainMs: 6000, exitDeadlineMs: 9000 },
 } satisfies Settings);
 

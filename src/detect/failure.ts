@@ -7,7 +7,7 @@
  * Pods are deliberately not consulted: a failed pod is not a failed Job while retries remain.
  */
 import type { JobFailure } from '../alert.ts';
-import { ANNOTATION_ALERTED_AT, ANNOTATION_ENABLED } from '../alert.ts';
+import { ANNOTATIONS } from '../state/annotations.ts';
 import { annotation, child, count, fields, list, text, time } from './fields.ts';
 
 /** Set by the CronJob controller on every Job it creates (Kubernetes >= 1.28). */
@@ -78,7 +78,7 @@ function firstFailureCondition(conditions: readonly unknown[]): FailureCondition
   return first;
 }
 
-function owningCronJob(ownerReferences: readonly unknown[]): string | undefined {
+export function owningCronJob(ownerReferences: readonly unknown[]): string | undefined {
   const owner = ownerReferences.find((ref) => text(ref, 'kind') === 'CronJob' && fields(ref)?.['controller'] === true);
   return text(owner, 'name');
 }
@@ -92,11 +92,11 @@ function nonEmpty(value: string | undefined): string | undefined {
  * its CronJob. A value set on the Job wins, so one Job of an opted-out CronJob can opt back in with "true".
  */
 export function isOptedOut(job: unknown, cronJob?: unknown): boolean {
-  const value = nonEmpty(annotation(job, ANNOTATION_ENABLED)) ?? nonEmpty(annotation(cronJob, ANNOTATION_ENABLED));
+  const value = nonEmpty(annotation(job, ANNOTATIONS.enabled)) ?? nonEmpty(annotation(cronJob, ANNOTATIONS.enabled));
   return value?.trim().toLowerCase() === 'false';
 }
 
 /** When this daemon marked the Job as alerted (`kube-job-alerts.io/alerted-at`), or undefined. */
 export function alertedAt(job: unknown): Date | undefined {
-  return time(annotation(job, ANNOTATION_ALERTED_AT)?.trim());
+  return time(annotation(job, ANNOTATIONS.alertedAt)?.trim());
 }

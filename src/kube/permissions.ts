@@ -3,7 +3,7 @@
  *
  * Why check at all: a missing RBAC verb does not fail loudly. A forbidden list restarts an informer forever, a
  * forbidden patch only shows when an alert has already gone out, a forbidden log read quietly gives alerts without
- * logs. So the list below mirrors, call for call, what src/kube/ sends (watching.ts, jobs.ts, evidence.ts), and each
+ * logs. So the list below mirrors, call for call, what src/kube/ sends (watching.ts, annotate.ts, evidence.ts), and each
  * entry says what stops working without it. The API server answers for itself through SelfSubjectAccessReview,
  * which every authenticated user may create: no RBAC knowledge (aggregated roles, wildcards) is duplicated here.
  */
@@ -52,6 +52,11 @@ const JOBS_PATCH: Need = {
   why: 'mark alerted Jobs (kube-job-alerts.io/alerted-at)',
   without: 'alerts will be sent, but a restart may send them again; grant patch or set STATE_STORE=memory',
 };
+const CRONJOBS_PATCH: Need = {
+  verb: 'patch', group: 'batch', resource: 'cronjobs',
+  why: "keep each CronJob's failure streak (kube-job-alerts.io/story)",
+  without: 'streak counts, reminders and recoveries restart from scratch after a restart; grant patch or set STATE_STORE=memory',
+};
 const CRONJOBS_LIST: Need = {
   verb: 'list', group: 'batch', resource: 'cronjobs',
   why: 'list CronJobs (names, opt-out annotation)',
@@ -83,12 +88,16 @@ const PODS_LOG_GET: Need = {
  * scope (the informers list and watch across namespaces, and pods and CronJobs are read in any Job's namespace).
  */
 export function requiredPermissions(
-  config: Pick<Config, 'stateStore' | 'logTailLines'>,
+  config: Pick<Config, 'stateStore' | 'logTailLines'> & { readonly dryRun?: boolean },
   namespaces: readonly string[] | 'all',
 ): Permission[] {
+  // A dry run writes nothing to the cluster, whatever STATE_STORE says (marks.ts keeps them in memory).
+  const writes = config.stateStore === 'annotation' && !config.dryRun;
   const needs: Need[] = [JOBS_LIST, JOBS_WATCH];
-  if (config.stateStore === 'annotation') needs.push(JOBS_PATCH);
-  needs.push(CRONJOBS_GET, CRONJOBS_LIST, CRONJOBS_WATCH, PODS_LIST);
+  if (writes) needs.push(JOBS_PATCH);
+  needs.push(CRONJOBS_GET, CRONJOBS_LIST, CRONJOBS_WATCH);
+  if (writes) needs.push(CRONJOBS_PATCH);
+  needs.push(PODS_LIST);
   // evidence.ts reads no log at all when LOG_TAIL_LINES is 0.
   if (config.logTailLines > 0) needs.push(PODS_LOG_GET);
   const scopes = namespaces === 'all' ? [''] : namespaces;

@@ -1,11 +1,11 @@
 /**
- * The informers the daemon runs: Jobs (the subject) and CronJobs (for their opt-out annotation and names), in each
- * watched namespace or cluster-wide.
+ * The informers the daemon runs: Jobs (the subject) and CronJobs (their annotations, schedule and story), in each
+ * watched namespace or cluster-wide. Their events go to the record cache (record-cache.ts), which the workers read.
  */
 import type { V1CronJob, V1Job } from '@kubernetes/client-node';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
-import { describeError, statusOf, type KubeClients } from './client.ts';
+import { describeError, statusOf, withTimeout, type KubeClients } from './client.ts';
 import { Informer } from './informer.ts';
 
 export interface JobWatchOptions {
@@ -13,9 +13,13 @@ export interface JobWatchOptions {
   readonly namespaces: readonly string[] | 'all';
   readonly onJob: (job: V1Job) => void;
   readonly onJobDeleted: (job: V1Job) => void;
+  readonly onCronJob?: (cronJob: V1CronJob) => void;
+  readonly onCronJobDeleted?: (cronJob: V1CronJob) => void;
   readonly logger: Logger;
   readonly metrics: Metrics;
   readonly silenceMs?: number;
+  /** Bounds the one direct read (a CronJob not yet cached). */
+  readonly callTimeoutMs?: number;
 }
 
 export class JobWatch {
@@ -23,11 +27,13 @@ export class JobWatch {
   readonly #cronJobs = new Map<string, Informer<V1CronJob>>();
   readonly #clients: KubeClients;
   readonly #logger: Logger;
+  readonly #callTimeoutMs: number;
 
   constructor(options: JobWatchOptions) {
     const { clients, logger, metrics, silenceMs } = options;
     this.#clients = clients;
     this.#logger = logger;
+    this.#callTimeoutMs = options.callTimeoutMs ?? 10_000;
     const scopes: (string | undefined)[] = options.namespaces === 'all' ? [undefined] : [...options.namespaces];
     for (const namespace of scopes) {
       const where = namespace === undefined ? '' : `/namespaces/${namespace}`;
@@ -40,6 +46,9 @@ export class JobWatch {
           path: `/apis/batch/v1${where}/cronjobs`,
           list: () => (namespace ? clients.batch.listNamespacedCronJob({ namespace }) : clients.batch.listCronJobForAllNamespaces()),
           logger: logger.child({ informer: 'cronjobs', namespace: namespace ?? '*' }),
+          onAdd: options.onCronJob,
+          onUpdate: options.onCronJob,
+          onDelete: options.onCronJobDeleted,
         }),
       );
       this.#jobs.push(
@@ -76,17 +85,17 @@ export class JobWatch {
   }
 
   /**
-   * The CronJob, from the cache or else from the API server: a CronJob and its first Job can be created together,
-   * and its watch event may not have arrived yet when the Job's failure is judged. Undefined when it is gone.
+   * The CronJob from the API server, for one the cache does not hold yet: a CronJob and its first Job can be
+   * created together, and its watch event may arrive after the Job's. Undefined when it is gone (404); any other
+   * error throws, so the caller retries the whole decision later rather than judge without the CronJob.
    */
-  async cronJob(namespace: string, name: string): Promise<V1CronJob | undefined> {
-    const cached = (this.#cronJobs.get(namespace) ?? this.#cronJobs.get('*'))?.get(name, namespace);
-    if (cached) return cached;
+  async readCronJob(namespace: string, name: string): Promise<V1CronJob | undefined> {
     try {
-      return await this.#clients.batch.readNamespacedCronJob({ name, namespace });
+      return await withTimeout(this.#clients.batch.readNamespacedCronJob({ name, namespace }), this.#callTimeoutMs);
     } catch (error) {
-      if (statusOf(error) !== 404) this.#logger.warn({ cronJob: `${namespace}/${name}`, err: describeError(error) }, 'could not read the CronJob: its opt-out annotation is unknown');
-      return undefined;
+      if (statusOf(error) === 404) return undefined;
+      this.#logger.warn({ cronJob: `${namespace}/${name}`, err: describeError(error) }, 'could not read the CronJob: retrying');
+      throw error;
     }
   }
 

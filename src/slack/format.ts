@@ -16,6 +16,7 @@
 import { signalName, signalOf } from '../detect/container.ts';
 import type { Alert, Evidence, JobFailure } from '../alert.ts';
 import { ELLIPSIS, escapeCode, mrkdwn, plainText, truncateEscaped, truncatePlain } from './escape.ts';
+import { storyText, streakPhrase } from './story.ts';
 
 export interface PlainTextObject {
   readonly type: 'plain_text';
@@ -78,9 +79,12 @@ const CAP = {
   notesTotal: 1500,
 } as const;
 
+/** A failure message, or (alert.reminder) a reminder that a CronJob is still failing, with the latest failure. */
 export function buildAlert(alert: Alert): SlackPayload {
   const { failure, evidence } = alert;
-  const blocks: Block[] = [header(failure)];
+  const blocks: Block[] = [header(alert)];
+  const story = storyText(alert.cronJob, alert.streak, alert.at ?? failure.failedAt ?? new Date(0), alert.reminder);
+  if (story) blocks.push(section(story));
   const fields = facts(alert);
   if (fields.length > 0) blocks.push({ type: 'section', fields });
   const message = failure.message.trim();
@@ -151,8 +155,13 @@ export function formatTime(date: Date | undefined): string | undefined {
   return `${date.toISOString().slice(0, 19).replace('T', ' ')} UTC`;
 }
 
-function header(failure: JobFailure): HeaderBlock {
-  const text = plainText(`:rotating_light: Job failed: ${failure.namespace}/${failure.name}`);
+function header(alert: Alert): HeaderBlock {
+  const { failure } = alert;
+  const text = plainText(
+    alert.reminder && alert.cronJob
+      ? `:repeat: Still failing: CronJob ${alert.cronJob.namespace}/${alert.cronJob.name}`
+      : `:rotating_light: Job failed: ${failure.namespace}/${failure.name}`,
+  );
   return { type: 'header', text: { type: 'plain_text', text: truncatePlain(text, SLACK_LIMITS.headerText), emoji: true } };
 }
 
@@ -267,9 +276,13 @@ function notesContext(notes: readonly string[]): ContextBlock | undefined {
 function fallbackText(alert: Alert): string {
   const { failure } = alert;
   // Each part has its own cap, so a long reason cannot push the CronJob out of the notification.
-  let text = `:rotating_light: Job failed: ${mrkdwn(`${failure.namespace}/${failure.name}`, 150)}`;
+  let text =
+    alert.reminder && alert.cronJob
+      ? `:repeat: Still failing: CronJob ${mrkdwn(`${alert.cronJob.namespace}/${alert.cronJob.name}`, 150)}, latest ${mrkdwn(failure.name, 150)}`
+      : `:rotating_light: Job failed: ${mrkdwn(`${failure.namespace}/${failure.name}`, 150)}`;
   if (failure.reason) text += ` (${mrkdwn(failure.reason, 80)})`;
-  if (failure.cronJob) text += `, CronJob ${mrkdwn(failure.cronJob, 80)}`;
+  if (failure.cronJob && !alert.reminder) text += `, CronJob ${mrkdwn(failure.cronJob, 80)}`;
+  if (alert.streak && alert.streak.count > 1) text += `, ${streakPhrase(alert.streak, alert.reminder === true)}`;
   if (alert.cluster) text += `, cluster ${mrkdwn(alert.cluster, 60)}`;
   return truncateEscaped(text, CAP.fallbackText);
 }

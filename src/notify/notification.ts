@@ -1,0 +1,47 @@
+/**
+ * What the daemon tells a channel, as plain data: one kind per story beat. The decision (decide/) says which kind;
+ * the worker adds what it gathered (evidence, the CronJob's schedule); a renderer per transport turns it into a
+ * message (slack/render.ts). Later kinds (missed run, stuck run, pending run, digest) join this union.
+ */
+import type { Alert, CronJobContext } from '../alert.ts';
+import type { StreakFacts } from '../decide/decide.ts';
+
+export type { CronJobContext };
+
+interface Common {
+  /** When it was decided: "3 h ago" in a message is relative to this. */
+  readonly at: Date;
+  readonly cluster: string | undefined;
+}
+
+/** A Job failed. For a CronJob's run, with the CronJob and the streak. */
+export interface FailureNotification extends Common, Omit<Alert, 'at'> {
+  readonly kind: 'failure';
+}
+
+/** A CronJob is still failing (repeat: <duration>): the latest failure, and the streak so far. */
+export interface ReminderNotification extends Common, Omit<Alert, 'at'> {
+  readonly kind: 'reminder';
+  readonly cronJob: CronJobContext;
+  readonly streak: StreakFacts;
+}
+
+/** A CronJob whose failures were reported has a run that succeeded. */
+export interface RecoveryNotification extends Common {
+  readonly kind: 'recovery';
+  readonly cronJob: CronJobContext;
+  /** How many consecutive failures it recovered from, and since when. */
+  readonly failures: number;
+  readonly since: Date | undefined;
+  readonly run: { readonly namespace: string; readonly name: string; readonly uid: string; readonly startedAt: Date | undefined; readonly succeededAt: Date | undefined };
+}
+
+export type Notification = FailureNotification | ReminderNotification | RecoveryNotification;
+export type NotificationKind = Notification['kind'];
+export const NOTIFICATION_KINDS: readonly NotificationKind[] = ['failure', 'reminder', 'recovery'];
+
+/** The object a notification is about, for logs: `batch/nightly-29000000` or `batch/nightly`. */
+export function subjectOf(notification: Notification): string {
+  if (notification.kind === 'recovery') return `${notification.cronJob.namespace}/${notification.cronJob.name}`;
+  return `${notification.failure.namespace}/${notification.failure.name}`;
+}

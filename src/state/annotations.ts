@@ -1,0 +1,22 @@
+/**
+ * Every annotation the daemon reads or writes, in one place. Prefix `kube-job-alerts.io/`. On a Job or on its
+ * CronJob, the Job's own value wins.
+ */
+export const ANNOTATION_PREFIX = 'kube-job-alerts.io/';
+
+export const ANNOTATIONS = {
+  /** Users: "false" opts the Job (or every Job of the CronJob) out. */
+  enabled: `${ANNOTATION_PREFIX}enabled`,
+  /** Users: say nothing until the Nth consecutive failure of a CronJob ("N"). */
+  alertAfter: `${ANNOTATION_PREFIX}alert-after`,
+  /** Users: "every-failure", "first", or a duration: how often a failing CronJob is reported. */
+  repeat: `${ANNOTATION_PREFIX}repeat`,
+  /** Users: a run longer than this gets one "still running" message. */
+  maxDuration: `${ANNOTATION_PREFIX}max-duration`,
+  /** The daemon, on a Job: when Slack accepted the message about its failure. */
+  alertedAt: `${ANNOTATION_PREFIX}alerted-at`,
+  /** The daemon, on a CronJob: its failure streak, so that counts survive restarts and deleted history (JSON). */
+  story: `${ANNOTATION_PREFIX}story`,
+} as const;
+
+export type AnnotationKey = keyof typeof ANNOTATIONS;
