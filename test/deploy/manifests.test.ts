@@ -396,8 +396,8 @@ describe('deploy/: namespace-scoped', () => {
     assert.deepEqual(roleRules(objects), [
       { apiGroups: ['batch'], resources: ['jobs'], verbs: ['list', 'watch'], namespaces: [NAMESPACE] },
       { apiGroups: ['batch'], resources: ['jobs'], verbs: ['patch'], namespaces: [NAMESPACE] },
-      { apiGroups: ['batch'], resources: ['cronjobs'], verbs: ['get', 'list', 'watch'], namespaces: [NAMESPACE] },
       { apiGroups: ['batch'], resources: ['cronjobs'], verbs: ['patch'], namespaces: [NAMESPACE] },
+      { apiGroups: ['batch'], resources: ['cronjobs'], verbs: ['get', 'list', 'watch'], namespaces: [NAMESPACE] },
       { apiGroups: [''], resources: ['pods'], verbs: ['list'], namespaces: [NAMESPACE] },
       { apiGroups: [''], resources: ['pods/log'], verbs: ['get'], namespaces: [NAMESPACE] },
     ]);
