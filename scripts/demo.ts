@@ -137,7 +137,7 @@ function seed(api: ApiServer): Scenario[] {
 
 /** The daemon as a child process, its JSON log lines readable as they come. */
 function startDaemon(api: ApiServer) {
-  const child = spawn(process.execPath, ['src/main.ts'], {
+  const child = spawn(process.execPath, ['src/cli.ts', 'run'], {
     cwd: REPO,
     env: {
       PATH: process.env.PATH ?? '',
@@ -208,7 +208,7 @@ async function main(): Promise<void> {
   process.once('SIGINT', stopDaemon);
   try {
     say(style.dim(`  API server emulator ${api.url}: ${scenarios.map((s) => `${s.job.namespace}/${s.job.name}`).join(', ')} running`));
-    say(style.dim('  starting the daemon: node src/main.ts with DRY_RUN=true CLUSTER_NAME=demo WATCH_NAMESPACES=* STATE_STORE=memory'));
+    say(style.dim('  starting the daemon: node src/cli.ts run with DRY_RUN=true CLUSTER_NAME=demo WATCH_NAMESPACES=* STATE_STORE=memory'));
     await daemon.next((line) => line.msg === 'caches synced: alerting');
     say(style.dim(`  daemon ready after ${((Date.now() - started) / 1000).toFixed(1)} s: watching Jobs in every namespace, nothing failed yet`));
 

@@ -310,8 +310,8 @@ export class AlertController {
     }
     const { failure } = notification;
     if (result.ok) {
-      logger.info({ job: `${failure.namespace}/${failure.name}`, uid: failure.uid, kind: notification.kind }, 'alert delivered');
       await marks.markAlerted({ namespace: failure.namespace, name: failure.name, uid: failure.uid }, now);
+      logger.info({ job: `${failure.namespace}/${failure.name}`, uid: failure.uid, kind: notification.kind, streak: notification.streak?.count }, 'alert delivered');
     }
     if (failure.cronJob === undefined) return;
     const key = `${failure.namespace}/${failure.cronJob}`;

@@ -128,7 +128,9 @@ describe('kube-job-alerts, end to end', () => {
     failJob(api, startJob(api, { name: 'sentinel-2' }));
     const after = await slack.waitFor(before + 2);
     assert.deepEqual(namesIn(after.slice(before)), ['while-down', 'sentinel-2']);
-    assert.ok(second.logs.some((line) => line.msg === 'job failed before ALERT_MAX_AGE: not alerted' && line.job === 'default/long-ago'));
+    const tooOld = second.logs.find((line) => line.why === 'too_old' && line.job === 'default/long-ago');
+    assert.equal(tooOld?.level, 'info', 'a failure not alerted leaves one line at info with the reason');
+    assert.match(String(tooOld?.msg), /not alerted: it failed 120 min before it was first seen/);
     assert.equal((await second.stop()).code, 0);
   });
 
