@@ -137,6 +137,11 @@ export class AlertController {
     return this.#queue.depth;
   }
 
+  /** Keys queued (ready, not waiting for a time) or being processed: 0 when the workers have caught up. */
+  get busy(): number {
+    return this.#queue.depth - this.#queue.waiting + this.#queue.processing;
+  }
+
   /** Stops taking keys; workers finish the key in hand (or give up at `graceMs`, when their API calls abort). */
   async stop(graceMs: number): Promise<void> {
     this.#queue.shutDown();

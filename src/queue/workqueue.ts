@@ -117,6 +117,11 @@ export class WorkQueue<K extends string = string> {
     return this.#processing.size;
   }
 
+  /** Keys waiting for their time (addAfter, addRateLimited). */
+  get waiting(): number {
+    return this.#waiting.size;
+  }
+
   /** When `key` is due, if it is waiting for a time. */
   dueAt(key: K): number | undefined {
     return this.#waiting.get(key);

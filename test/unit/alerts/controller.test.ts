@@ -1,0 +1,207 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { Evidence, JobFailure } from '../../../src/alert.ts';
+import { AlertController, type Records } from '../../../src/alerts/controller.ts';
+import type { PolicyDefaults } from '../../../src/decide/policy.ts';
+import { cronJobRecord, jobRecord, type CronJobRecord, type JobRecord } from '../../../src/detect/records.ts';
+import { silentLogger } from '../../../src/log.ts';
+import { Metrics } from '../../../src/metrics.ts';
+import type { Notification } from '../../../src/notify/notification.ts';
+import type { SendResult } from '../../../src/notify/transport.ts';
+import { Marks } from '../../../src/state/marks.ts';
+import { failedJob } from '../../fixtures/index.ts';
+
+const T0 = new Date('2026-11-29T12:00:00Z');
+const POLICY: PolicyDefaults = { alertAfter: 1, repeat: { mode: 'every-failure' }, notifyRecovery: true, maxAgeMs: 3_600_000 };
+
+class FakeRecords implements Records {
+  readonly jobs = new Map<string, JobRecord>();
+  readonly cronJobs = new Map<string, CronJobRecord>();
+  job(uid: string) {
+    return this.jobs.get(uid);
+  }
+  cronJob(namespace: string, name: string) {
+    return this.cronJobs.get(`${namespace}/${name}`);
+  }
+  runsOf(namespace: string, cronJob: string) {
+    return [...this.jobs.values()].filter((run) => run.namespace === namespace && run.cronJob === cronJob);
+  }
+}
+
+function world(options: { readCronJob?: () => Promise<CronJobRecord | undefined>; policy?: Partial<PolicyDefaults> } = {}) {
+  const records = new FakeRecords();
+  const sent: Notification[] = [];
+  const writes: string[] = [];
+  let now = T0;
+  const marks = new Marks({
+    store: 'annotation',
+    write: async (object, annotations) => void writes.push(`${object.kind} ${object.name} ${Object.keys(annotations).join(',')}`),
+    classify: () => 'other',
+    describe: String,
+    logger: silentLogger,
+    attempts: 1,
+    backoff: { baseMs: 1, maxMs: 1 },
+  });
+  const gathered: string[] = [];
+  const controller = new AlertController({
+    records,
+    readCronJob: options.readCronJob ?? (async () => undefined),
+    marks,
+    sender: { send: (n) => void sent.push(n) },
+    evidence: async (failure: JobFailure): Promise<Evidence> => (gathered.push(failure.name), { exitCode: 1, notes: [] }),
+    forgetEvidence: () => {},
+    nextRun: () => new Date(T0.getTime() + 3_600_000),
+    policy: { ...POLICY, ...options.policy },
+    cluster: 'test',
+    workers: 2,
+    requeueBackoff: { baseMs: 5, maxMs: 20, jitter: 'none' },
+    clock: { now: () => now },
+    logger: silentLogger,
+    metrics: new Metrics(),
+  });
+  const put = (object: unknown) => {
+    const record = jobRecord(object)!;
+    const previous = records.jobs.get(record.uid);
+    records.jobs.set(record.uid, record);
+    controller.job(record, previous);
+    return record;
+  };
+  const putCronJob = (object: unknown) => {
+    const record = cronJobRecord(object)!;
+    records.cronJobs.set(`${record.namespace}/${record.name}`, record);
+    controller.cronJob(record, undefined);
+  };
+  let answered = 0;
+  return {
+    records, sent, writes, marks, controller, put, putCronJob, gathered,
+    advance: (ms: number) => (now = new Date(now.getTime() + ms)),
+    /** Lets the workers catch up. */
+    settle: async () => {
+      for (let i = 0; i < 200 && controller.busy > 0; i++) await new Promise((resolve) => setTimeout(resolve, 1));
+      assert.equal(controller.busy, 0, 'the workers did not catch up');
+    },
+    /** Slack's answer for every notification sent since the last answer. */
+    answer: async (result: SendResult = { ok: true, attempts: 1 }) => {
+      for (const n of sent.slice(answered)) await controller.settled(n, result);
+      answered = sent.length;
+    },
+  };
+}
+
+const iso = (offsetMs: number) => new Date(T0.getTime() + offsetMs).toISOString().replace('.000Z', 'Z');
+const cronJobObject = { apiVersion: 'batch/v1', kind: 'CronJob', metadata: { name: 'nightly', namespace: 'batch', uid: 'cj-uid', annotations: {} }, spec: { schedule: '0 * * * *', jobTemplate: { spec: {} } }, status: {} };
+
+function run(name: string, minutes: number, outcome: 'failed' | 'succeeded') {
+  const job = failedJob({ name, namespace: 'batch', failedAt: iso(minutes * 60_000 + 30_000), startedAt: iso(minutes * 60_000), cronJob: { name: 'nightly', scheduledAt: iso(minutes * 60_000) } });
+  if (outcome === 'succeeded') {
+    (job as { status: unknown }).status = { succeeded: 1, startTime: iso(minutes * 60_000), completionTime: iso(minutes * 60_000 + 30_000), conditions: [{ type: 'Complete', status: 'True', lastTransitionTime: iso(minutes * 60_000 + 30_000) }] };
+  }
+  return job;
+}
+
+const names = (sent: Notification[]) => sent.map((n) => (n.kind === 'recovery' ? `recovery after ${n.failures}` : `${n.kind} ${n.failure.name}${n.streak ? ` #${n.streak.count}` : ''}`));
+
+describe('AlertController', () => {
+  it('sends one failure message for a standalone Job, however often the informer replays it, and marks it once delivered', async () => {
+    const w = world();
+    w.controller.start();
+    const job = failedJob({ name: 'once', failedAt: iso(-60_000) });
+    w.put(job);
+    await w.settle();
+    for (let i = 0; i < 3; i++) w.put({ ...job, metadata: { ...job.metadata, resourceVersion: String(100 + i), labels: { touched: String(i) } } });
+    await w.settle();
+    assert.deepEqual(names(w.sent), ['failure once']);
+    assert.deepEqual(w.writes, []);
+    await w.answer();
+    assert.deepEqual(w.writes, ['Job once kube-job-alerts.io/alerted-at']);
+    await w.controller.stop(100);
+  });
+
+  it('judges ALERT_MAX_AGE when the failure was first seen, not when a worker got to it', async () => {
+    const w = world();
+    w.put(failedJob({ name: 'waited', failedAt: iso(-30 * 60_000) }));
+    w.advance(2 * 3_600_000); // the workers get to it two hours later
+    w.controller.start();
+    await w.settle();
+    assert.deepEqual(names(w.sent), ['failure waited']);
+    await w.controller.stop(100);
+  });
+
+  it('still reports a failed Job deleted before a worker got to it (with the evidence captured)', async () => {
+    const w = world();
+    const record = w.put(failedJob({ name: 'gone-fast', failedAt: iso(-60_000) }));
+    w.records.jobs.delete(record.uid);
+    w.controller.jobDeleted(record);
+    w.controller.start();
+    await w.settle();
+    assert.deepEqual(names(w.sent), ['failure gone-fast']);
+    assert.deepEqual(w.gathered, ['gone-fast']);
+    await w.controller.stop(100);
+  });
+
+  it("tells a CronJob's story: each failure with its streak, then one recovery; the story is written once confirmed", async () => {
+    const w = world();
+    w.putCronJob(cronJobObject);
+    w.controller.start();
+    w.put(run('nightly-1', -30, 'failed'));
+    await w.settle();
+    w.put(run('nightly-2', -20, 'failed'));
+    await w.settle();
+    await w.answer();
+    await w.settle();
+    w.put(run('nightly-3', -10, 'succeeded'));
+    await w.settle();
+    assert.deepEqual(names(w.sent), ['failure nightly-1 #1', 'failure nightly-2 #2', 'recovery after 2']);
+    const failure = w.sent[1]!;
+    assert.ok(failure.kind === 'failure' && failure.cronJob?.schedule === '0 * * * *' && failure.cronJob.nextRunAt !== undefined);
+    assert.ok(w.writes.includes('CronJob nightly kube-job-alerts.io/story'), w.writes.join('\n'));
+    await w.controller.stop(100);
+  });
+
+  it('REPEAT=first and ALERT_AFTER=2 from the environment: one message, at the 2nd failure', async () => {
+    const w = world({ policy: { alertAfter: 2, repeat: { mode: 'first' } } });
+    w.putCronJob(cronJobObject);
+    w.controller.start();
+    for (const [i, name] of ['a', 'b', 'c'].entries()) {
+      w.put(run(name, -30 + i * 10, 'failed'));
+      await w.settle();
+      await w.answer();
+      await w.settle();
+    }
+    assert.deepEqual(names(w.sent), ['failure b #2']);
+    await w.controller.stop(100);
+  });
+
+  it('retries with backoff when the CronJob cannot be read yet, then decides', async () => {
+    let calls = 0;
+    const w = world({
+      readCronJob: async () => {
+        calls += 1;
+        if (calls < 3) throw new Error('HTTP 503: unavailable');
+        return cronJobRecord(cronJobObject);
+      },
+    });
+    w.controller.start();
+    w.put(run('nightly-1', -30, 'failed'));
+    for (let i = 0; i < 200 && w.sent.length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 2));
+    assert.equal(calls, 3);
+    assert.deepEqual(names(w.sent), ['failure nightly-1 #1']);
+    await w.controller.stop(100);
+  });
+
+  it('leaves an aborted delivery unmarked (the next start sends it), and a refused one marked as undeliverable', async () => {
+    const w = world();
+    w.putCronJob(cronJobObject);
+    w.controller.start();
+    w.put(run('nightly-1', -30, 'failed'));
+    await w.settle();
+    await w.answer({ ok: false, permanent: false, error: 'aborted', attempts: 1 });
+    w.put(run('nightly-2', -20, 'failed'));
+    await w.settle();
+    await w.answer({ ok: false, permanent: true, error: 'no_service', attempts: 1 });
+    await w.settle();
+    assert.ok(!w.writes.some((line) => line.startsWith('Job')), `no alerted-at for messages Slack never took: ${w.writes.join(', ')}`);
+    assert.deepEqual(w.marks.story('batch/nightly', undefined).failures.map((entry) => entry.outcome), ['pending', 'undeliverable']);
+    await w.controller.stop(100);
+  });
+});
