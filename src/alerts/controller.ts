@@ -259,6 +259,7 @@ export class AlertController {
             'job failed',
           );
           const evidence = await this.#options.evidence(failure, this.#abort.signal);
+          logger.debug({ job: `${failure.namespace}/${failure.name}`, pod: evidence.pod, exitCode: evidence.exitCode, logLines: evidence.logTail?.length ?? 0, notes: evidence.notes }, 'evidence captured');
           const common = { at: now, cluster: this.#options.cluster, failure, evidence };
           this.#options.sender.send(
             verdict.kind === 'reminder' && context && verdict.streak

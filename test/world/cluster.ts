@@ -75,3 +75,32 @@ export function failJob(api: ApiServer, job: RunningJob, options: FailOptions = 
 export function isoNow(offsetMs = 0): string {
   return new Date(Date.now() + offsetMs).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
+
+/** The Job's pod exits 0 and the Job controller marks the Job Complete (and the CronJob controller its CronJob). */
+export function succeedJob(api: ApiServer, job: RunningJob): K8sObject {
+  const at = isoNow();
+  api.modify('pods', job.namespace, job.pod, (pod) => {
+    pod.status = {
+      phase: 'Succeeded',
+      containerStatuses: [{ name: job.container, ready: false, restartCount: 0, state: { terminated: { exitCode: 0, reason: 'Completed', finishedAt: at } } }],
+    };
+  });
+  const written = api.modify('jobs', job.namespace, job.name, (object) => {
+    object.status = {
+      ...object.status,
+      active: 0,
+      ready: 0,
+      succeeded: 1,
+      completionTime: at,
+      conditions: [
+        { type: 'SuccessCriteriaMet', status: 'True', lastTransitionTime: at, lastProbeTime: at },
+        { type: 'Complete', status: 'True', lastTransitionTime: at, lastProbeTime: at },
+      ],
+    };
+  });
+  const owner = (written.metadata.ownerReferences as { kind: string; name: string }[] | undefined)?.find((ref) => ref.kind === 'CronJob');
+  if (owner && api.get('cronjobs', job.namespace, owner.name)) {
+    api.modify('cronjobs', job.namespace, owner.name, (cronJob) => (cronJob.status = { ...cronJob.status, lastSuccessfulTime: at }));
+  }
+  return written;
+}
