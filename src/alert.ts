@@ -41,8 +41,36 @@ export interface Evidence {
   readonly signal?: number;
   /** The container's or pod's termination message. */
   readonly message?: string;
-  /** The last lines of the failed container's log, oldest first. */
+  /** The last lines of the failed container's log, oldest first; the last one is the log's last line. */
   readonly logTail?: readonly string[];
+  /** The failed instance is the container's previous one (it restarted, restartPolicy OnFailure): `logs --previous`. */
+  readonly previous?: boolean;
+  /** The failed container's image, as the pod spec names it. */
+  readonly image?: string;
+  /** For an OOMKilled container: its `resources.limits.memory` (`512Mi`), when it has one. */
+  readonly memoryLimit?: string;
+  /**
+   * Every failed attempt the Job's pods still show (failed pods, and restarts of OnFailure containers), grouped by
+   * reason and exit code, most frequent first (detect/attempts.ts). A group with neither is restarts whose details
+   * the kubelet no longer keeps (it keeps only the last termination).
+   */
+  readonly attempts?: {
+    readonly total: number;
+    readonly groups: readonly { readonly reason?: string; readonly exitCode?: number; readonly count: number }[];
+  };
+  /** Indexed Jobs: the last failure of each index that has a failed pod, by index (detect/attempts.ts). */
+  readonly indexes?: readonly { readonly index: number; readonly exitCode?: number; readonly reason?: string; readonly failures: number }[];
+  /** Warning events of the Job and of its failed pod, newest first, at most a few (detect/events.ts). */
+  readonly events?: readonly {
+    /** `Job` or `Pod`, with the object's name. */
+    readonly kind: string;
+    readonly name: string;
+    readonly reason: string;
+    readonly message: string;
+    /** How often it happened (the event's count or series.count). */
+    readonly count: number;
+    readonly lastSeen?: Date;
+  }[];
   /** One short line per part that could not be gathered, saying why. */
   readonly notes: readonly string[];
 }

@@ -18,6 +18,17 @@ export interface Settings {
     readonly markAttempts: number;
     readonly markBackoff: BackoffPolicy;
   };
+  /** What gathering one failure's evidence may cost: API reads and what is kept of them (kube/evidence.ts). */
+  readonly gather: {
+    /** limitBytes of one log read. The kubelet counts it from the start of the tailLines window: see detect/log-tail.ts. */
+    readonly logReadBytes: number;
+    /** Log reads per failure at most, each with fewer lines, when the lines asked for do not fit in logReadBytes. */
+    readonly logReads: number;
+    /** The log tail kept, from its end (a Slack message shows at most 3,000 characters of it). */
+    readonly logKeepBytes: number;
+    /** Warning events kept, the newest. */
+    readonly events: number;
+  };
   readonly informer: {
     /** A watch that sends nothing (not even a bookmark) for this long is ended and resumed. */
     readonly silenceMs: number;
@@ -48,6 +59,7 @@ export interface Settings {
 export const DEFAULT_SETTINGS: Settings = Object.freeze({
   workers: 4,
   api: { callTimeoutMs: 10_000, markAttempts: 4, markBackoff: { baseMs: 1000, maxMs: 8000, jitter: 'none' } },
+  gather: { logReadBytes: 256 * 1024, logReads: 4, logKeepBytes: 16 * 1024, events: 5 },
   informer: { silenceMs: 90_000, restartBackoff: { baseMs: 1000, maxMs: 30_000, jitter: 'equal' } },
   requeueBackoff: { baseMs: 500, maxMs: 60_000, jitter: 'full' },
   slack: {

@@ -10,13 +10,14 @@ import type { Evidence } from '../alert.ts';
 import type { Fields } from './fields.ts';
 import { child, count, fields, list, text, time } from './fields.ts';
 
-export type ContainerEvidence = Omit<Evidence, 'logTail' | 'notes'> & {
-  /** The failure is the container's previous instance (lastState), so its log is the previous one. */
-  readonly previous?: boolean;
-};
+/** What the pods say about the one failing container (the rest of Evidence comes from attempts.ts and events.ts). */
+export type ContainerEvidence = Pick<
+  Evidence,
+  'pod' | 'node' | 'container' | 'exitCode' | 'reason' | 'signal' | 'message' | 'previous' | 'image' | 'memoryLimit'
+>;
 
 /** A container termination that counts as a failure. */
-interface Failure {
+export interface Failure {
   readonly container: string | undefined;
   readonly exitCode: number | undefined;
   readonly reason: string | undefined;
@@ -71,7 +72,8 @@ function firstFailure(status: Fields | undefined): Failure | undefined {
   return undefined;
 }
 
-function failureIn(containerStatus: unknown, key: 'state' | 'lastState', previous: boolean): Failure | undefined {
+/** The termination under `state` or `lastState` of a container status, when it is a failure. */
+export function failureIn(containerStatus: unknown, key: 'state' | 'lastState', previous: boolean): Failure | undefined {
   const terminated = child(child(containerStatus, key), 'terminated');
   if (terminated === undefined) return undefined;
   const exitCode = count(terminated, 'exitCode');
@@ -108,8 +110,19 @@ function evidenceOf({ pod, failure }: FailedPod): ContainerEvidence {
     evidence['signal'] = failure.exitCode === undefined ? undefined : signalOf(failure.exitCode);
     evidence['message'] = text(status, 'message') || failure.message;
     if (failure.previous) evidence['previous'] = true;
+    const spec = containerSpec(pod, failure.container);
+    evidence['image'] = text(spec, 'image');
+    // The limit explains an OOMKill (or its absence does: then the node ran short); for other failures it is noise.
+    if (failure.reason === 'OOMKilled') evidence['memoryLimit'] = text(child(child(spec, 'resources'), 'limits'), 'memory');
   }
   return withoutUndefined(evidence) as ContainerEvidence;
+}
+
+/** The spec of the container named `name`, among the pod's init and app containers. */
+export function containerSpec(pod: unknown, name: string | undefined): Fields | undefined {
+  if (name === undefined) return undefined;
+  const spec = child(pod, 'spec');
+  return fields([...list(spec, 'initContainers'), ...list(spec, 'containers')].find((container) => text(container, 'name') === name));
 }
 
 /** Shells and runtimes report death by signal N as exit code 128 + N; only 1..64 are signals (255 is exit(-1)). */

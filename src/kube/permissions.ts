@@ -77,6 +77,11 @@ const PODS_LIST: Need = {
   why: "find the failed Job's pods (exit code, reason, node)",
   without: 'alerts will be sent without exit code, reason, node or log lines',
 };
+const EVENTS_LIST: Need = {
+  verb: 'list', group: '', resource: 'events',
+  why: "show the Job's and its failed pod's Warning events (FailedCreate, quota, image pulls)",
+  without: 'alerts will be sent without Warning events, each with a note saying they were forbidden',
+};
 const PODS_LOG_GET: Need = {
   verb: 'get', group: '', resource: 'pods/log',
   why: "read the failed container's last log lines",
@@ -97,7 +102,7 @@ export function requiredPermissions(
   if (writes) needs.push(JOBS_PATCH);
   needs.push(CRONJOBS_GET, CRONJOBS_LIST, CRONJOBS_WATCH);
   if (writes) needs.push(CRONJOBS_PATCH);
-  needs.push(PODS_LIST);
+  needs.push(PODS_LIST, EVENTS_LIST);
   // evidence.ts reads no log at all when LOG_TAIL_LINES is 0.
   if (config.logTailLines > 0) needs.push(PODS_LOG_GET);
   const scopes = namespaces === 'all' ? [''] : namespaces;

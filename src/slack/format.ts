@@ -17,6 +17,7 @@ import { signalName, signalOf } from '../detect/container.ts';
 import type { Alert, Evidence, JobFailure } from '../alert.ts';
 import { ELLIPSIS, escapeCode, mrkdwn, plainText, truncateEscaped, truncatePlain } from './escape.ts';
 import { storyText, streakPhrase } from './story.ts';
+import { evidenceBlocks, nextStepsBlock } from './evidence-blocks.ts';
 
 export interface PlainTextObject {
   readonly type: 'plain_text';
@@ -77,6 +78,8 @@ const CAP = {
   containerMessage: 1000,
   note: 300,
   notesTotal: 1500,
+  /** Room kept for the log tail when the evidence sections are placed. */
+  logReserve: 1500,
 } as const;
 
 /** A failure message, or (alert.reminder) a reminder that a CronJob is still failing, with the latest failure. */
@@ -94,13 +97,17 @@ export function buildAlert(alert: Alert): SlackPayload {
   const notes = notesContext(evidence.notes);
   const text = fallbackText(alert);
   const logTail = evidence.logTail ?? [];
+  // Next steps and notes close the message; the evidence sections get what is left after keeping room for the log.
+  const closing = [nextStepsBlock(failure, evidence), notes].filter((block) => block !== undefined);
+  const logReserve = logTail.length > 0 ? CAP.logReserve : 0;
+  blocks.push(...evidenceBlocks(failure, evidence, MESSAGE_BUDGET - textLength({ text, blocks: [...blocks, ...closing] }) - logReserve));
   if (logTail.length > 0) {
-    const used = textLength({ text, blocks: notes ? [...blocks, notes] : blocks });
+    const used = textLength({ text, blocks: [...blocks, ...closing] });
     const room = Math.min(SLACK_LIMITS.sectionText, MESSAGE_BUDGET - used);
     const log = logSection(logTail, room);
     if (log) blocks.push(section(log));
   }
-  if (notes) blocks.push(notes);
+  blocks.push(...closing);
   return { text, blocks, unfurl_links: false, unfurl_media: false };
 }
 

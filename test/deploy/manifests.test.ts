@@ -138,6 +138,7 @@ const ALLOWED_VERBS: Record<string, readonly string[]> = {
   'batch/cronjobs': ['get', 'list', 'watch', 'patch'],
   '/pods': ['list'],
   '/pods/log': ['get'],
+  '/events': ['list'],
 };
 
 // --- helpers over the rendered objects ---------------------------------------------------------------------------
@@ -341,7 +342,7 @@ function sharedChecks(name: string, dir: string, expectedKinds: string[]): void 
       }
     });
 
-    it('grants no verb beyond jobs list/watch/patch, cronjobs get/list/watch/patch, pods list, pods/log get', () => {
+    it('grants no verb beyond jobs list/watch/patch, cronjobs get/list/watch/patch, pods list, events list, pods/log get', () => {
       for (const rule of rules) {
         for (const group of rule.apiGroups) {
           for (const resource of rule.resources) {
@@ -399,6 +400,7 @@ describe('deploy/: namespace-scoped', () => {
       { apiGroups: ['batch'], resources: ['cronjobs'], verbs: ['patch'], namespaces: [NAMESPACE] },
       { apiGroups: ['batch'], resources: ['cronjobs'], verbs: ['get', 'list', 'watch'], namespaces: [NAMESPACE] },
       { apiGroups: [''], resources: ['pods'], verbs: ['list'], namespaces: [NAMESPACE] },
+      { apiGroups: [''], resources: ['events'], verbs: ['list'], namespaces: [NAMESPACE] },
       { apiGroups: [''], resources: ['pods/log'], verbs: ['get'], namespaces: [NAMESPACE] },
     ]);
   });
@@ -523,6 +525,6 @@ images:
     const { objects } = await render((repo) => `resources:\n  - ${repo}/${OVERLAY}\nnamespace: ops\n`);
     const binding = only<Manifest & { subjects: { namespace: string }[] }>(objects, 'ClusterRoleBinding');
     assert.deepEqual(binding.subjects.map((subject) => subject.namespace), ['ops']);
-    assert.equal(roleRules(objects).length, 6);
+    assert.equal(roleRules(objects).length, 7);
   });
 });

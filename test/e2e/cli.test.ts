@@ -74,10 +74,10 @@ describe('kube-job-alerts check', () => {
     assert.match(run.stdout, new RegExp(`^Slack webhook: +set \\(127\\.0\\.0\\.1:${slack.port}…nXYZ\\)$`, 'm'));
     assert.ok(run.stdout.includes(`API server:     ${api.url} (v1.32.0-emulator)`), run.stdout);
     assert.match(run.stdout, /^VERB +RESOURCE +NAMESPACE +ALLOWED +WHY NEEDED$/m);
-    for (const [verb, resource] of [['list', 'jobs.batch'], ['watch', 'jobs.batch'], ['patch', 'jobs.batch'], ['get', 'cronjobs.batch'], ['list', 'cronjobs.batch'], ['watch', 'cronjobs.batch'], ['list', 'pods'], ['get', 'pods/log']]) {
+    for (const [verb, resource] of [['list', 'jobs.batch'], ['watch', 'jobs.batch'], ['patch', 'jobs.batch'], ['get', 'cronjobs.batch'], ['list', 'cronjobs.batch'], ['watch', 'cronjobs.batch'], ['list', 'pods'], ['list', 'events'], ['get', 'pods/log']]) {
       assert.deepEqual(row(run.stdout, verb!, resource!)?.slice(2, 4), ['default', 'yes'], `${verb} ${resource}`);
     }
-    assert.match(run.stdout, /All 9 permissions granted/);
+    assert.match(run.stdout, /All 10 permissions granted/);
   });
 
   it('exits 1 and says what will not work when patch is not granted; no webhook is needed', async () => {

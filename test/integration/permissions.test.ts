@@ -61,14 +61,14 @@ describe('requiredPermissions', () => {
   it('is per watched namespace, and at the cluster scope for *', () => {
     const two = requiredPermissions(annotation, ['default', 'batch']);
     assert.deepEqual([...new Set(two.map((p) => p.namespace))], ['default', 'batch']);
-    assert.equal(two.length, 18);
+    assert.equal(two.length, 20);
     assert.deepEqual([...new Set(requiredPermissions(annotation, 'all').map((p) => p.namespace))], ['']);
   });
 
   it('needs patch only with the annotation store and not in a dry run, and pods/log only when logs are read', () => {
     const names = (permissions: Permission[]) => permissions.map((p) => `${p.verb} ${p.resource}`);
     assert.deepEqual(names(requiredPermissions(annotation, ['default'])), [
-      'list jobs', 'watch jobs', 'patch jobs', 'get cronjobs', 'list cronjobs', 'watch cronjobs', 'patch cronjobs', 'list pods', 'get pods/log',
+      'list jobs', 'watch jobs', 'patch jobs', 'get cronjobs', 'list cronjobs', 'watch cronjobs', 'patch cronjobs', 'list pods', 'list events', 'get pods/log',
     ]);
     for (const noWrites of [{ ...annotation, stateStore: 'memory' as const }, { ...annotation, dryRun: true }]) {
       const needed = names(requiredPermissions(noWrites, ['default']));
@@ -84,7 +84,7 @@ describe('checkPermissions against RBAC', () => {
     api.setRbac(inNamespace('default', deployedRole));
     const rows = await checkPermissions(clients, requiredPermissions(annotation, ['default']));
     assert.deepEqual(denied(rows), []);
-    assert.equal(rows.length, 9);
+    assert.equal(rows.length, 10);
     assert.ok(rows.every((row) => row.reason?.startsWith('RBAC: allowed')));
   });
 
@@ -125,10 +125,10 @@ describe('checkPermissions against RBAC', () => {
     api.setRbac(inNamespace('default', deployedRole));
     // A Role grants nothing at the cluster scope, nor in another namespace.
     const everywhere = await checkPermissions(clients, requiredPermissions(annotation, 'all'));
-    assert.equal(denied(everywhere).length, 9);
+    assert.equal(denied(everywhere).length, 10);
     assert.ok(denied(everywhere).every((line) => line.endsWith(' *: false')));
     const two = await checkPermissions(clients, requiredPermissions(annotation, ['default', 'other']));
-    assert.deepEqual(denied(two).map((line) => line.split(' ')[2]), Array(9).fill('other:'));
+    assert.deepEqual(denied(two).map((line) => line.split(' ')[2]), Array(10).fill('other:'));
 
     // The same rules bound by a ClusterRoleBinding: the cluster scope and every namespace.
     api.setRbac(deployedRole);
@@ -144,7 +144,7 @@ describe('checkPermissions against RBAC', () => {
     const unknown = rows.filter((row) => row.allowed === 'unknown');
     assert.equal(unknown.length, 2);
     for (const row of unknown) assert.match(row.error ?? '', /HTTP 500/);
-    assert.equal(rows.filter((row) => row.allowed === true).length, 7);
+    assert.equal(rows.filter((row) => row.allowed === true).length, 8);
 
     api.faults.hang(isReview);
     const started = Date.now();

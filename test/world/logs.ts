@@ -31,6 +31,9 @@ export class PodLogs {
         'NotFound',
       );
     }
+    // As the kubelet's ReadLogs (pkg/kubelet/kuberuntime/logs): seek to the start of the last tailLines lines, then
+    // write at most limitBytes from there. So the limit counts from the START of the window, and a window larger
+    // than the limit loses its end, the last lines.
     return limitBytes(tail(text, query.tailLines), query.limitBytes);
   }
 }
@@ -47,12 +50,17 @@ function containerOf(pod: K8sObject, podName: string, requested: string | undefi
   throw new StatusError(400, `a container name must be specified for pod ${podName}, choose one of: [${names.join(' ')}]`);
 }
 
-/** The last n lines, each keeping its newline, as the kubelet returns them. */
+/**
+ * The last n lines, each keeping its newline, as the kubelet returns them: a last line without its newline (still
+ * being written) is not counted as a line but comes along (tail.FindTailLineStartIndex), and 0 gives nothing.
+ * Not modelled: the runtime splits lines over 16 KiB into partial entries, each counted as a line by the kubelet.
+ */
 function tail(text: string, lines: number | undefined): string {
   if (lines === undefined || lines < 0) return text;
   if (lines === 0) return '';
-  const all = text.match(/[^\n]*\n|[^\n]+$/g) ?? [];
-  return all.slice(-lines).join('');
+  const complete = text.match(/[^\n]*\n/g) ?? [];
+  const fragment = text.slice(complete.join('').length);
+  return complete.slice(-lines).join('') + fragment;
 }
 
 function limitBytes(text: string, limit: number | undefined): string {

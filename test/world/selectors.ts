@@ -37,7 +37,8 @@ function parseLabelTerm(term: string): LabelTerm {
   throw new StatusError(400, `unable to parse requirement: found '${term}', expected: identifier`);
 }
 
-// The fields each resource's real server indexes; anything else is a 400, as there.
+// The fields each resource's real server indexes; anything else is a 400, as there. Events: pkg/registry/core/event
+// ToSelectableFields (involvedObject.*, reason, reportingComponent, source, type), the same in core/v1's conversions.
 const fieldsByResource: Record<Resource, string[]> = {
   jobs: ['metadata.name', 'metadata.namespace', 'status.successful'],
   cronjobs: ['metadata.name', 'metadata.namespace'],
@@ -65,6 +66,8 @@ export function parseFieldSelector(selector: string | undefined, resource: Resou
 }
 
 function fieldValue(object: K8sObject, field: string): string {
+  // An event's `source` is its source.component, or its reportingComponent when that is empty (as the server maps it).
+  if (object.kind === 'Event' && field === 'source') return String(object.source?.component || object.reportingComponent || '');
   let value: unknown = object;
   for (const part of field.split('.')) value = (value as Record<string, unknown> | undefined)?.[part];
   return value === undefined || value === null ? '' : String(value);

@@ -20,7 +20,8 @@ const memoryDemo = {
   apiVersion: 'v1',
   kind: 'Pod',
   metadata: { name: 'memory-demo-2', namespace: 'mem-example', creationTimestamp: '2017-06-20T20:52:07Z' },
-  spec: { containers: [{ name: 'memory-demo-2-ctr', image: 'polinux/stress' }] },
+  // The docs' manifest (memory-demo-2.yaml): limit 100Mi, and it allocates 250M.
+  spec: { containers: [{ name: 'memory-demo-2-ctr', image: 'polinux/stress', resources: { limits: { memory: '100Mi' }, requests: { memory: '50Mi' } } }] },
   status: {
     phase: 'Running',
     containerStatuses: [{ name: 'memory-demo-2-ctr', ...oomStatus, ready: false, restartCount: 2, state: { waiting: { reason: 'CrashLoopBackOff' } } }],
@@ -70,31 +71,46 @@ const succeeded = failedPod(job, { exitCode: 0 });
 const succeededPod = statusOf(succeeded, { phase: 'Succeeded' });
 
 const base = { pod: first.metadata.name, node: 'worker-1' };
+/** The pod with memory limits on its app container (512Mi) and on an init container `migrate` (64Mi). */
+const limited = <P extends typeof first>(pod: P) => ({
+  ...pod,
+  spec: {
+    ...pod.spec,
+    initContainers: [{ name: 'migrate', image: 'migrate:2', resources: { limits: { memory: '64Mi' } } }],
+    containers: pod.spec.containers.map((c) => ({ ...c, resources: { limits: { memory: '512Mi' } } })),
+  },
+});
+const initOom = statusOf(first, {
+  initContainerStatuses: [terminated('migrate', { exitCode: 137, reason: 'OOMKilled', finishedAt: '2024-05-01T02:00:02Z' })],
+  containerStatuses: [{ name: 'nginx', ready: false, restartCount: 0, state: { waiting: { reason: 'PodInitializing' } } }],
+});
 
 describe('evidenceFromPods', () => {
   const cases: readonly [string, unknown[], Record<string, unknown>][] = [
-    ['OOMKilled lastState (docs fixture)', [memoryDemo], { pod: 'memory-demo-2', container: 'memory-demo-2-ctr', exitCode: 137, reason: 'OOMKilled', signal: 9, previous: true }],
-    ['exit code 1 Error', [first], { ...base, container: 'nginx', exitCode: 1, reason: 'Error' }],
-    ['137 is signal 9', [failedPod(job, { exitCode: 137 })], { ...base, container: 'nginx', exitCode: 137, reason: 'Error', signal: 9 }],
-    ['143 is signal 15', [failedPod(job, { exitCode: 143 })], { ...base, container: 'nginx', exitCode: 143, reason: 'Error', signal: 15 }],
-    ['255 is exit(-1), not a signal', [failedPod(job, { exitCode: 255 })], { ...base, container: 'nginx', exitCode: 255, reason: 'Error' }],
-    ['OOMKilled with exit code 0', [failedPod(job, { exitCode: 0, reason: 'OOMKilled' })], { ...base, container: 'nginx', exitCode: 0, reason: 'OOMKilled' }],
-    ['OOMKilled with exit code 137', [failedPod(job, { exitCode: 137, reason: 'OOMKilled' })], { ...base, container: 'nginx', exitCode: 137, reason: 'OOMKilled', signal: 9 }],
-    ['termination message', [failedPod(job, { exitCode: 42, message: 'bad input row 17\n' })], { ...base, container: 'nginx', exitCode: 42, reason: 'Error', message: 'bad input row 17\n' }],
+    ['OOMKilled lastState (docs fixture)', [memoryDemo], { pod: 'memory-demo-2', container: 'memory-demo-2-ctr', exitCode: 137, reason: 'OOMKilled', signal: 9, previous: true, image: 'polinux/stress', memoryLimit: '100Mi' }],
+    ['exit code 1 Error', [first], { ...base, container: 'nginx', image: 'nginx', exitCode: 1, reason: 'Error' }],
+    ['137 is signal 9', [failedPod(job, { exitCode: 137 })], { ...base, container: 'nginx', image: 'nginx', exitCode: 137, reason: 'Error', signal: 9 }],
+    ['143 is signal 15', [failedPod(job, { exitCode: 143 })], { ...base, container: 'nginx', image: 'nginx', exitCode: 143, reason: 'Error', signal: 15 }],
+    ['255 is exit(-1), not a signal', [failedPod(job, { exitCode: 255 })], { ...base, container: 'nginx', image: 'nginx', exitCode: 255, reason: 'Error' }],
+    ['OOMKilled with exit code 0', [failedPod(job, { exitCode: 0, reason: 'OOMKilled' })], { ...base, container: 'nginx', image: 'nginx', exitCode: 0, reason: 'OOMKilled' }],
+    ['OOMKilled with exit code 137', [failedPod(job, { exitCode: 137, reason: 'OOMKilled' })], { ...base, container: 'nginx', image: 'nginx', exitCode: 137, reason: 'OOMKilled', signal: 9 }],
+    ['a memory limit is reported only for OOMKilled', [limited(failedPod(job, { exitCode: 1 }))], { ...base, container: 'nginx', image: 'nginx', exitCode: 1, reason: 'Error' }],
+    ['OOMKilled init container: its own limit', [limited(initOom)], { ...base, container: 'migrate', image: 'migrate:2', exitCode: 137, reason: 'OOMKilled', signal: 9, memoryLimit: '64Mi' }],
+    ['termination message', [failedPod(job, { exitCode: 42, message: 'bad input row 17\n' })], { ...base, container: 'nginx', image: 'nginx', exitCode: 42, reason: 'Error', message: 'bad input row 17\n' }],
     ['init container failure', [initFailed], { ...base, container: 'migrate', exitCode: 2, reason: 'Error', message: 'relation "users" does not exist' }],
-    ['two failed pods: the later wins', [first, second], { pod: second.metadata.name, node: 'worker-1', container: 'nginx', exitCode: 1, reason: 'Error' }],
-    ['two failed pods, listed the other way', [second, first], { pod: second.metadata.name, node: 'worker-1', container: 'nginx', exitCode: 1, reason: 'Error' }],
-    ['the first container to fail, not the one killed after it', [sidecarKilled], { ...base, container: 'nginx', exitCode: 1, reason: 'Error' }],
-    ['a current failure before a previous one', [currentAndPrevious], { ...base, container: 'nginx', exitCode: 1, reason: 'Error' }],
-    ['restartPolicy OnFailure: the previous instance', [onFailureRestarting], { ...base, container: 'nginx', exitCode: 1, reason: 'Error', previous: true }],
+    ['two failed pods: the later wins', [first, second], { pod: second.metadata.name, node: 'worker-1', container: 'nginx', image: 'nginx', exitCode: 1, reason: 'Error' }],
+    ['two failed pods, listed the other way', [second, first], { pod: second.metadata.name, node: 'worker-1', container: 'nginx', image: 'nginx', exitCode: 1, reason: 'Error' }],
+    ['the first container to fail, not the one killed after it', [sidecarKilled], { ...base, container: 'nginx', image: 'nginx', exitCode: 1, reason: 'Error' }],
+    ['a current failure before a previous one', [currentAndPrevious], { ...base, container: 'nginx', image: 'nginx', exitCode: 1, reason: 'Error' }],
+    ['restartPolicy OnFailure: the previous instance', [onFailureRestarting], { ...base, container: 'nginx', image: 'nginx', exitCode: 1, reason: 'Error', previous: true }],
     ['evicted pod, no containerStatuses', [evicted], { ...base, reason: 'Evicted', message: evictedMessage }],
     ['UnexpectedAdmissionError', [podFailed('UnexpectedAdmissionError', 'Allocate failed due to requested number of devices unavailable for nvidia.com/gpu. Requested: 1, Available: 0, which is unexpected')],
       { ...base, reason: 'UnexpectedAdmissionError', message: 'Allocate failed due to requested number of devices unavailable for nvidia.com/gpu. Requested: 1, Available: 0, which is unexpected' }],
     ['evicted pod that still reports its container (ContainerStatusUnknown): the pod says why', [evictedWithContainer],
-      { ...base, container: 'nginx', exitCode: 137, reason: 'Evicted', message: evictedMessage, signal: 9 }],
+      { ...base, container: 'nginx', image: 'nginx', exitCode: 137, reason: 'Evicted', message: evictedMessage, signal: 9 }],
     ['NodeAffinity', [podFailed('NodeAffinity', 'Pod was rejected: Predicate NodeAffinity failed')], { ...base, reason: 'NodeAffinity', message: 'Pod was rejected: Predicate NodeAffinity failed' }],
     ['evicted pod created after the other failed: creation time counts', [first, evictedLater], { pod: second.metadata.name, node: 'worker-1', reason: 'Evicted', message: evictedMessage }],
-    ['a failed pod among running and pending ones', [pending, first, succeededPod], { ...base, container: 'nginx', exitCode: 1, reason: 'Error' }],
+    ['a failed pod among running and pending ones', [pending, first, succeededPod], { ...base, container: 'nginx', image: 'nginx', exitCode: 1, reason: 'Error' }],
     ['pending pod', [pending], {}],
     ['succeeded pod', [succeededPod], {}],
     ['no pods', [], {}],

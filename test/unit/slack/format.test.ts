@@ -6,7 +6,7 @@ import {
   type Block, type SlackPayload,
 } from '../../../src/slack/format.ts';
 import { escapeCode, escapeMrkdwn, truncateEscaped } from '../../../src/slack/escape.ts';
-import { oomKilledAlert, oomKilledEvidence, oomKilledFailure } from '../../fixtures/alerts.ts';
+import { oomKilledAlert, oomKilledEvidence, oomKilledFailure, oomKilledFullAlert } from '../../fixtures/alerts.ts';
 
 const failure = oomKilledFailure;
 const evidence = oomKilledEvidence;
@@ -40,6 +40,15 @@ const hostile: Alert = {
     message: '<!subteam^S1> oom',
     logTail: hostileLog,
     notes: ['logs unavailable: <!channel>', ...Array.from({ length: 20 }, (_, i) => `note ${i} ${'n'.repeat(400)}`)],
+    image: '<!here>`image',
+    memoryLimit: '<@U1>',
+    attempts: { total: 30, groups: Array.from({ length: 8 }, (_, i) => ({ reason: `<!channel>${'r'.repeat(100)}`, exitCode: i, count: 3 })) },
+    indexes: Array.from({ length: 100 }, (_, index) => ({ index: index * 2, exitCode: index % 7, reason: `<!here>${index % 3}`, failures: 1 })),
+    events: Array.from({ length: 5 }, (_, i) => ({
+      kind: 'Pod', name: `<!channel>-${i}`, reason: '<!subteam^S1>', message: `\u202e<!channel> \u001b[31mquota\u001b[0m ${'q'.repeat(500)}`, count: 2,
+      lastSeen: new Date('2024-06-20T20:51:58Z'),
+    })),
+    previous: true,
   },
 };
 const hugeLine: Alert = { ...full, evidence: { ...evidence, logTail: [`${'a'.repeat(49_990)}THE-END<!channel>`] } };
@@ -98,6 +107,7 @@ const logSection = (payload: SlackPayload): string | undefined => {
 describe('buildAlert: every alert stays within Slack limits and escapes cluster text', () => {
   const cases: Array<[string, Alert]> = [
     ['full alert', full],
+    ['full alert with every evidence part', oomKilledFullAlert],
     ['no evidence', bare],
     ['hostile alert', hostile],
     ['50,000-char log line', hugeLine],
@@ -160,8 +170,9 @@ describe('buildAlert: the full alert says everything it knows', () => {
 
 describe('buildAlert: an alert with no evidence leaves the missing parts out', () => {
   const payload = buildAlert(bare);
-  it('has only the header and the facts it has', () => {
-    assert.deepEqual(payload.blocks.map((b) => b.type), ['header', 'section']);
+  it('has only the header, the facts it has, and how to look further', () => {
+    assert.deepEqual(payload.blocks.map((b) => b.type), ['header', 'section', 'section']);
+    assert.equal(payload.blocks[2]?.type === 'section' && payload.blocks[2].text?.text, '*Next steps*\n`kubectl -n batch describe job/nightly-report-28641600`');
     const fields = payload.blocks[1]?.type === 'section' ? payload.blocks[1].fields?.map((f) => f.text) : [];
     assert.deepEqual(fields, ['*Namespace*\nbatch', '*Reason*\nBackoffLimitExceeded']);
   });
@@ -172,6 +183,30 @@ describe('buildAlert: an alert with no evidence leaves the missing parts out', (
   it('shows failed indexes when there are some', () => {
     const payload = buildAlert({ ...bare, failure: { ...bare.failure, failedIndexes: '0,2-3' } });
     assert.ok(JSON.stringify(payload).includes('*Failed indexes*\\n0,2-3'));
+  });
+});
+
+describe('buildAlert: the evidence parts (slack/evidence-blocks.ts) appear in reading order', () => {
+  const payload = buildAlert(oomKilledFullAlert);
+  const sections = payload.blocks.flatMap((b) => (b.type === 'section' && b.text ? [b.text.text] : []));
+  const index = (start: string) => sections.findIndex((text) => text.startsWith(start));
+  it('attempts, image and memory limit', () => assert.ok(sections.includes(
+    '*7 failed attempts:* 6x OOMKilled (exit 137), 1x Error (exit 1)\n*Image:* `registry.example.com/reports:2.14.0`   *Memory limit:* `100Mi`')));
+  it('the Warning events', () => assert.ok(sections.includes(
+    '*Warning events* (newest first, UTC)\n• 20:52:19 *BackoffLimitExceeded* (Job): Job has reached the specified backoff limit')));
+  it('the next steps', () => assert.ok(sections.includes([
+    '*Next steps*',
+    '`kubectl -n batch describe job/nightly-report-28641600`',
+    '`kubectl -n batch logs nightly-report-28641600-x7k2p -c report`',
+    '`kubectl -n batch create job --from=cronjob/nightly-report nightly-report-retry`',
+  ].join('\n'))));
+  it('container, attempts, events, log tail, next steps, in that order; notes last', () => {
+    const order = ['*Pod:*', '*7 failed attempts:*', '*Warning events*', '*Log tail*', '*Next steps*'].map(index);
+    assert.ok(order.every((at) => at >= 0), JSON.stringify(order));
+    assert.deepEqual(order, [...order].sort((a, b) => a - b));
+  });
+  it('the log keeps its room: the hostile alert, every part at its maximum, still shows the last log line', () => {
+    assert.match(logSection(buildAlert(hostile)) ?? '', /end &amp; done\n```$/);
   });
 });
 
@@ -187,6 +222,16 @@ describe('buildAlert: hostile text', () => {
     assert.ok(log.includes('`\u200b`\u200b`'));
   });
   it('escapes & in the log', () => assert.ok(json.includes('end &amp; done')));
+  it('escapes mentions in event messages and names, and shows bidi overrides, without ANSI codes', () => {
+    const events = payload.blocks.find((b) => b.type === 'section' && b.text?.text.startsWith('*Warning events*'));
+    assert.ok(events?.type === 'section');
+    assert.match(events.text!.text, /\*&lt;!subteam\^S1&gt;\* \(pod &lt;!channel&gt;-0, 2x\): \[U\+202E\]&lt;!channel&gt; quota q+…/);
+    for (const raw of ['\u001b', '\\u001b', '\u202e', '\\u202e', '[31m']) assert.ok(!json.includes(raw), raw);
+  });
+  it('offers no command with a name that is not a plain Kubernetes name', () => {
+    const steps = payload.blocks.find((b) => b.type === 'section' && b.text?.text.startsWith('*Next steps*'));
+    assert.equal(steps, undefined);
+  });
   it('uses lookalikes for angle brackets in the plain_text header', () => {
     assert.equal(payload.blocks[0]?.type === 'header' && payload.blocks[0].text.text, ':rotating_light: Job failed: ns‹@U999›/‹!channel›-job');
   });
