@@ -1,6 +1,8 @@
 /**
- * The domain types that flow down the corridor:
- *   informer (kube/) -> detect -> state -> queue (alerts/) -> enrich (kube/) -> slack/format -> slack/deliver
+ * The domain types that flow down the corridor (see STYLE.md and README "How it decides"):
+ *   informers (kube/) -> record cache (slim records, detect/records.ts) --keys--> work queue (queue/)
+ *   -> workers (alerts/controller.ts): decide (decide/, pure) -> evidence (kube/evidence.ts, captured once)
+ *   -> outbox (notify/): render (slack/render.ts, pure) -> transport (slack/transport.ts) -> marks (state/)
  * They are plain data, so every stage can be tested with tables of values.
  */
 

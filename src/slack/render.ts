@@ -6,7 +6,7 @@
 import type { Notification, RecoveryNotification } from '../notify/notification.ts';
 import { mrkdwn, plainText, truncateEscaped, truncatePlain } from './escape.ts';
 import { buildAlert, formatDuration, formatTime, SLACK_LIMITS, type Block, type SlackPayload } from './format.ts';
-import { storyText, when } from './story.ts';
+import { when } from './story.ts';
 
 export function renderNotification(notification: Notification): SlackPayload {
   switch (notification.kind) {
@@ -25,7 +25,7 @@ export function buildRecovery(notification: RecoveryNotification): SlackPayload 
   const failed = `${failures} ${failures === 1 ? 'failure' : 'consecutive failures'}`;
   const header = truncatePlain(plainText(`:white_check_mark: Recovered: CronJob ${name}`), SLACK_LIMITS.headerText);
   let summary = `CronJob *${mrkdwn(name, 200)}* recovered after *${failed}*`;
-  if (since) summary += `, failing since ${when(since, at)} (${formatDuration(Math.max(0, (run.succeededAt ?? at).getTime() - since.getTime()))})`;
+  if (since) summary += ` over ${formatDuration(Math.max(0, (run.succeededAt ?? at).getTime() - since.getTime()))} (failing since ${formatTime(since)})`;
   summary += '.';
   const fields: Array<[string, string | undefined]> = [
     ['Cluster', notification.cluster],
@@ -44,8 +44,11 @@ export function buildRecovery(notification: RecoveryNotification): SlackPayload 
         .map(([label, value]) => ({ type: 'mrkdwn', text: `*${label}*\n${mrkdwn(value, 200)}` })),
     },
   ];
-  const story = storyText({ ...cronJob, lastSuccessAt: run.succeededAt ?? cronJob.lastSuccessAt }, undefined, at);
-  if (story) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: truncateEscaped(story, SLACK_LIMITS.sectionText) }] });
+  const next = [
+    cronJob.schedule ? `*Schedule:* \`${mrkdwn(cronJob.schedule, 100)}\`${cronJob.timeZone ? ` (${mrkdwn(cronJob.timeZone, 60)})` : ''}` : undefined,
+    cronJob.nextRunAt && !cronJob.suspended ? `*Next run:* ${when(cronJob.nextRunAt, at)}` : undefined,
+  ].filter((part): part is string => part !== undefined);
+  if (next.length > 0) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: next.join('   ') }] });
   let text = `:white_check_mark: Recovered: CronJob ${mrkdwn(name, 150)} after ${failed}`;
   if (notification.cluster) text += `, cluster ${mrkdwn(notification.cluster, 60)}`;
   return { text: truncateEscaped(text, 400), blocks, unfurl_links: false, unfurl_media: false };

@@ -71,7 +71,8 @@ describe('renderNotification: one layout per kind', () => {
   it('a recovery: the CronJob, how many failures, since when, and the run that succeeded', () => {
     const payload = renderNotification(recovery);
     assert.equal(headerOf(payload), ':white_check_mark: Recovered: CronJob batch/nightly-report');
-    assert.match(shown(payload), /recovered after \*4 consecutive failures\*, failing since 2024-06-17 20:52 UTC \(3 d ago\) \(3d 0h\)/);
+    assert.match(shown(payload), /recovered after \*4 consecutive failures\* over 3d 0h \(failing since 2024-06-17 20:52:00 UTC\)\./);
+    assert.match(shown(payload), /\*Next run:\* 2024-06-21 18:50 UTC \(in 22 h\)/);
     assert.match(shown(payload), /nightly-report-28643040/);
     assert.match(shown(payload), /\*Duration\*\\n2m 40s/);
     assert.equal(payload.text, ':white_check_mark: Recovered: CronJob batch/nightly-report after 4 consecutive failures, cluster prod-eu');
