@@ -57,6 +57,8 @@ export const ENVIRONMENT: readonly (readonly [name: string, meaning: string])[] 
   ['ALERT_AFTER', 'say nothing until a CronJob\'s Nth consecutive failure (default 1)'],
   ['REPEAT', 'every-failure (default), first (one message per streak), or a reminder interval such as 1h'],
   ['NOTIFY_RECOVERY', 'one message when a reported CronJob succeeds again (default true)'],
+  ['GROUP_THRESHOLD', 'more failures than this within GROUP_WINDOW become one digest (default 5; 0: never group)'],
+  ['GROUP_WINDOW', 'the storm window (default 10s)'],
   ['LOG_TAIL_LINES', 'log lines of the failed container in a message, 0 to 1000 (default 20)'],
   ['LOG_LEVEL', 'fatal, error, warn, info (default), debug, trace or silent; logs are JSON lines'],
   ['DRY_RUN', 'true: log each Slack payload instead of posting it, and write nothing to the cluster (default false)'],

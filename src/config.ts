@@ -33,6 +33,9 @@ export interface Config {
   readonly repeat: Repeat;
   /** One message when a CronJob whose failures were reported succeeds again. */
   readonly notifyRecovery: boolean;
+  /** More failures than GROUP_THRESHOLD within GROUP_WINDOW (per destination) become digests; 0 turns it off. */
+  readonly groupThreshold: number;
+  readonly groupWindowMs: number;
 }
 
 export class ConfigError extends Error {
@@ -127,6 +130,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, op
       ALERT_AFTER: integer(1, ALERT_AFTER_MAX)({ default: 1 }),
       REPEAT: repeat({ default: { mode: 'every-failure' } }),
       NOTIFY_RECOVERY: bool({ default: true }),
+      GROUP_THRESHOLD: integer(0, 10_000)({ default: 5 }),
+      GROUP_WINDOW: duration({ default: 10_000 }),
     },
     {
       reporter: ({ errors }) => {
@@ -162,5 +167,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, op
     alertAfter: clean.ALERT_AFTER,
     repeat: clean.REPEAT,
     notifyRecovery: clean.NOTIFY_RECOVERY,
+    groupThreshold: clean.GROUP_THRESHOLD,
+    groupWindowMs: clean.GROUP_WINDOW,
   });
 }

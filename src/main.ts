@@ -17,6 +17,7 @@ import { JobWatch } from './kube/watching.ts';
 import { createLogger, type Logger } from './log.ts';
 import { Metrics } from './metrics.ts';
 import { Outbox } from './notify/outbox.ts';
+import { StormGate } from './notify/storm.ts';
 import { startServer } from './server.ts';
 import { settingsFrom } from './settings.ts';
 import { DryRunDeliverer, SlackDeliverer, webhookFingerprint, type Deliverer } from './slack/deliver.ts';
@@ -102,12 +103,15 @@ export async function runDaemon(env: Readonly<Record<string, string | undefined>
     transportFor: () => transport,
     onSettled: (notification, result) => controller.settled(notification, result),
     logger: logger.child({ module: 'outbox' }),
+    ...settings.outbox,
+    onDropped: () => metrics.alertsFailed.inc({ reason: 'outbox_full' }),
   });
+  const storms = new StormGate({ next: outbox, threshold: config.groupThreshold, windowMs: config.groupWindowMs, perDigest: settings.outbox.perDigest, now: Date.now });
   const controller = new AlertController({
     records,
     readCronJob: async (namespace, name) => cronJobRecord(await watch.readCronJob(namespace, name)),
     marks,
-    sender: outbox,
+    sender: storms,
     evidence: (failure, signal) => evidence.capture(failure, signal),
     forgetEvidence: (uid) => evidence.forget(uid),
     nextRun: () => undefined,
@@ -125,6 +129,7 @@ export async function runDaemon(env: Readonly<Record<string, string | undefined>
 
   onStopSignal(logger, settings.shutdown.exitDeadlineMs, async () => {
     await watch.stop();
+    storms.stop();
     await Promise.all([controller.stop(settings.shutdown.drainMs), outbox.stop(settings.shutdown.drainMs)]);
     server.close();
   });

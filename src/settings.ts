@@ -46,6 +46,8 @@ export interface Settings {
     /** Retry-After is capped: a misbehaving proxy must not stall alerts for a day. */
     readonly maxRetryAfterMs: number;
   };
+  /** Rendered messages waiting per destination; beyond either bound the oldest failures fold into a digest. */
+  readonly outbox: { readonly maxPending: number; readonly maxBytes: number; readonly perDigest: number };
   /** Evidence captured at first sight, kept until its Job is gone (alerts/evidence-store.ts). */
   readonly evidence: { readonly maxEntries: number; readonly maxBytes: number };
   readonly shutdown: {
@@ -69,6 +71,8 @@ export const DEFAULT_SETTINGS: Settings = Object.freeze({
     defaultRetryAfterMs: 30_000,
     maxRetryAfterMs: 300_000,
   },
+  // 40 Jobs fit one digest within Slack's limits (slack/digest.ts DIGEST_SIZE, checked by its tests).
+  outbox: { maxPending: 1000, maxBytes: 32 * 1024 * 1024, perDigest: 40 },
   evidence: { maxEntries: 2000, maxBytes: 16 * 1024 * 1024 },
   shutdown: { drainMs: 6000, exitDeadlineMs: 9000 },
 } satisfies Settings);

@@ -20,7 +20,7 @@ import { knows, withOutcome, withSettled, type Story } from '../decide/story.ts'
 import type { CronJobRecord, JobRecord } from '../detect/records.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
-import type { CronJobContext, Notification } from '../notify/notification.ts';
+import { subjectOf, type CronJobContext, type Notification } from '../notify/notification.ts';
 import type { SendResult } from '../notify/transport.ts';
 import type { BackoffPolicy } from '../queue/backoff.ts';
 import { WorkQueue, type QueueTimers } from '../queue/workqueue.ts';
@@ -302,28 +302,39 @@ export class AlertController {
   async settled(notification: Notification, result: SendResult): Promise<void> {
     const { marks, logger, clock } = this.#options;
     if (!result.ok && !result.permanent) {
-      logger.info({ kind: notification.kind }, 'message not delivered before shutdown: the next start sends it');
+      logger.info({ kind: notification.kind, subject: subjectOf(notification) }, 'message not delivered before shutdown: the next start sends it');
       return;
     }
     const now = clock.now();
-    if (notification.kind === 'recovery') {
-      const key = `${notification.cronJob.namespace}/${notification.cronJob.name}`;
-      const story = marks.story(key, undefined);
-      marks.setStory(key, { ...story, recovering: undefined });
-      if (result.ok) logger.info({ cronJob: key, kind: 'recovery' }, 'message delivered');
-      this.#queue.add(cronJobKey(notification.cronJob.namespace, notification.cronJob.name));
-      return;
+    switch (notification.kind) {
+      case 'recovery': {
+        const key = `${notification.cronJob.namespace}/${notification.cronJob.name}`;
+        const story = marks.story(key, undefined);
+        marks.setStory(key, { ...story, recovering: undefined });
+        if (result.ok) logger.info({ cronJob: key, kind: 'recovery' }, 'message delivered');
+        this.#queue.add(cronJobKey(notification.cronJob.namespace, notification.cronJob.name));
+        return;
+      }
+      case 'digest':
+        if (result.ok) logger.info({ kind: 'digest', why: notification.why, jobs: notification.failures.length, part: notification.part }, 'digest delivered');
+        for (const failure of notification.failures) await this.#settledFailure(failure.failure, failure.kind, undefined, result.ok, now);
+        return;
+      default:
+        await this.#settledFailure(notification.failure, notification.kind, notification.streak?.count, result.ok, now);
     }
-    const { failure } = notification;
-    if (result.ok) {
+  }
+
+  async #settledFailure(failure: JobFailure, kind: string, streak: number | undefined, ok: boolean, now: Date): Promise<void> {
+    const { marks, logger } = this.#options;
+    if (ok) {
       await marks.markAlerted({ namespace: failure.namespace, name: failure.name, uid: failure.uid }, now);
-      logger.info({ job: `${failure.namespace}/${failure.name}`, uid: failure.uid, kind: notification.kind, streak: notification.streak?.count }, 'alert delivered');
+      logger.info({ job: `${failure.namespace}/${failure.name}`, uid: failure.uid, kind, streak }, 'alert delivered');
     }
     if (failure.cronJob === undefined) return;
     const key = `${failure.namespace}/${failure.cronJob}`;
     const story = marks.story(key, undefined);
     const inStreak = story.failures.some((entry) => entry.uid === failure.uid) || story.recovering?.failures.some((entry) => entry.uid === failure.uid);
-    marks.setStory(key, inStreak ? withOutcome(story, failure.uid, result.ok ? 'notified' : 'undeliverable', now.getTime()) : withSettled(story, [failure.uid]));
+    marks.setStory(key, inStreak ? withOutcome(story, failure.uid, ok ? 'notified' : 'undeliverable', now.getTime()) : withSettled(story, [failure.uid]));
     this.#queue.add(cronJobKey(failure.namespace, failure.cronJob)); // its worker writes the story
   }
 

@@ -36,12 +36,27 @@ export interface RecoveryNotification extends Common {
   readonly run: { readonly namespace: string; readonly name: string; readonly uid: string; readonly startedAt: Date | undefined; readonly succeededAt: Date | undefined };
 }
 
-export type Notification = FailureNotification | ReminderNotification | RecoveryNotification;
+/**
+ * Many failures as one message: a storm (more than GROUP_THRESHOLD within GROUP_WINDOW), or the oldest of a backlog
+ * folded together when the outbox is full. Every Job is named; each is marked once this message is delivered.
+ */
+export interface DigestNotification extends Common {
+  readonly kind: 'digest';
+  readonly why: 'storm' | 'backlog';
+  readonly failures: readonly FailureNotification[];
+  /** When one digest had to be split to fit Slack's limits: this part, of how many. */
+  readonly part: { readonly index: number; readonly total: number } | undefined;
+  /** How long the failures it names took to arrive, for "57 Jobs failed within 10 s". */
+  readonly windowMs: number;
+}
+
+export type Notification = FailureNotification | ReminderNotification | RecoveryNotification | DigestNotification;
 export type NotificationKind = Notification['kind'];
-export const NOTIFICATION_KINDS: readonly NotificationKind[] = ['failure', 'reminder', 'recovery'];
+export const NOTIFICATION_KINDS: readonly NotificationKind[] = ['failure', 'reminder', 'recovery', 'digest'];
 
 /** The object a notification is about, for logs: `batch/nightly-29000000` or `batch/nightly`. */
 export function subjectOf(notification: Notification): string {
   if (notification.kind === 'recovery') return `${notification.cronJob.namespace}/${notification.cronJob.name}`;
+  if (notification.kind === 'digest') return `${notification.failures.length} Jobs`;
   return `${notification.failure.namespace}/${notification.failure.name}`;
 }

@@ -6,6 +6,7 @@
 import type { Notification, RecoveryNotification } from '../notify/notification.ts';
 import { mrkdwn, plainText, truncateEscaped, truncatePlain } from './escape.ts';
 import { buildAlert, formatDuration, formatTime, SLACK_LIMITS, type Block, type SlackPayload } from './format.ts';
+import { buildDigest } from './digest.ts';
 import { when } from './story.ts';
 
 export function renderNotification(notification: Notification): SlackPayload {
@@ -16,6 +17,8 @@ export function renderNotification(notification: Notification): SlackPayload {
       return buildAlert({ ...notification, reminder: true });
     case 'recovery':
       return buildRecovery(notification);
+    case 'digest':
+      return buildDigest(notification);
   }
 }
 

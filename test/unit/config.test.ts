@@ -53,6 +53,8 @@ describe('loadConfig', () => {
       alertAfter: 1,
       repeat: { mode: 'every-failure' },
       notifyRecovery: true,
+      groupThreshold: 5,
+      groupWindowMs: 10_000,
     });
     assert.ok(Object.isFrozen(config));
   });

@@ -99,7 +99,12 @@ function run(name: string, minutes: number, outcome: 'failed' | 'succeeded') {
   return job;
 }
 
-const names = (sent: Notification[]) => sent.map((n) => (n.kind === 'recovery' ? `recovery after ${n.failures}` : `${n.kind} ${n.failure.name}${n.streak ? ` #${n.streak.count}` : ''}`));
+const names = (sent: Notification[]) =>
+  sent.map((n) => {
+    if (n.kind === 'recovery') return `recovery after ${n.failures}`;
+    if (n.kind === 'digest') return `digest of ${n.failures.length}`;
+    return `${n.kind} ${n.failure.name}${n.streak ? ` #${n.streak.count}` : ''}`;
+  });
 
 describe('AlertController', () => {
   it('sends one failure message for a standalone Job, however often the informer replays it, and marks it once delivered', async () => {
