@@ -76,7 +76,7 @@ export const ENVIRONMENT: readonly (readonly [name: string, meaning: string])[] 
   ['LINK_TEMPLATES', 'link buttons: name=URL entries, space or newline separated, with {namespace}, {job}, {pod}, ...'],
   ['EXCLUDE_NAMESPACES', 'with WATCH_NAMESPACES=*: namespaces left out, * suffix for a prefix (default kube-system; - for none)'],
   ['JOB_LABEL_SELECTOR', 'only Jobs whose labels match this selector (app=etl, tier notin (test), !skip)'],
-  ['NAMESPACE_ANNOTATIONS', 'read Namespace annotations; needs WATCH_NAMESPACES=* (default: true when routes are set)'],
+  ['NAMESPACE_ANNOTATIONS', 'true: read route, mention and runbook annotations of Namespaces; needs WATCH_NAMESPACES=* (default false)'],
 ];
 
 export function usage(): string {
@@ -197,7 +197,8 @@ async function check(env: Env, output: Output): Promise<number> {
   const scope = watchScope(config, namespaces);
   output.out(`Watching:       ${describeNamespaces(scope)} (STATE_STORE=${config.stateStore}, LOG_TAIL_LINES=${config.logTailLines})`);
   output.out(`Jobs:           ${describeJobs(scope)}`);
-  if (config.namespaceAnnotations) output.out('Namespaces:     their route, mention and runbook annotations are read (NAMESPACE_ANNOTATIONS)');
+  if (config.namespaceAnnotations) output.out('Namespaces:     their route, mention and runbook annotations are read (NAMESPACE_ANNOTATIONS=true)');
+  else if (namespaces === 'all') output.out('Namespaces:     their annotations are not read (NAMESPACE_ANNOTATIONS=true, with deploy/components/namespace-annotations, reads them)');
   const rows = await checkPermissions(clients, requiredPermissions(config, namespaces));
   output.out('');
   output.out(permissionTable(rows));

@@ -158,7 +158,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, op
       LINK_TEMPLATES: str({ default: undefined }),
       EXCLUDE_NAMESPACES: str({ default: undefined }),
       JOB_LABEL_SELECTOR: str({ default: undefined }),
-      NAMESPACE_ANNOTATIONS: bool({ default: undefined }),
+      NAMESPACE_ANNOTATIONS: bool({ default: false }),
     },
     {
       reporter: ({ errors }) => {
@@ -178,17 +178,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, op
   }
   // envalid throws on reading a variable it refused, so routing reads only the valid ones (the rest are reported).
   const refused = new Set(problems.map((problem) => problem.split(':')[0]));
-  const valid = <K extends keyof RoutingVariables>(name: K): RoutingVariables[K] | undefined => (refused.has(name) ? undefined : clean[name]);
-  const routing = routingOf(env, {
-    WATCH_NAMESPACES: valid('WATCH_NAMESPACES'),
-    NAMESPACE_ROUTES: valid('NAMESPACE_ROUTES'),
-    ALSO_SEND_TO: valid('ALSO_SEND_TO'),
-    ALLOW_BROADCAST_MENTIONS: valid('ALLOW_BROADCAST_MENTIONS') ?? false,
-    LINK_TEMPLATES: valid('LINK_TEMPLATES'),
-    EXCLUDE_NAMESPACES: valid('EXCLUDE_NAMESPACES'),
-    JOB_LABEL_SELECTOR: valid('JOB_LABEL_SELECTOR'),
-    NAMESPACE_ANNOTATIONS: valid('NAMESPACE_ANNOTATIONS'),
-  }, problems);
+  const variables = Object.fromEntries(ROUTING_VARIABLES.map((name) => [name, refused.has(name) ? undefined : clean[name]])) as RoutingVariables;
+  const routing = routingOf(env, variables, problems);
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze({
     slackWebhookUrl: clean.SLACK_WEBHOOK_URL,
@@ -216,15 +207,21 @@ type Routing = Pick<
   'routes' | 'namespaceRoutes' | 'alsoSendTo' | 'allowBroadcastMentions' | 'linkTemplates' | 'excludeNamespaces' | 'jobLabelSelector' | 'namespaceAnnotations'
 >;
 
+const ROUTING_VARIABLES = [
+  'WATCH_NAMESPACES', 'NAMESPACE_ROUTES', 'ALSO_SEND_TO', 'ALLOW_BROADCAST_MENTIONS', 'LINK_TEMPLATES', 'EXCLUDE_NAMESPACES',
+  'JOB_LABEL_SELECTOR', 'NAMESPACE_ANNOTATIONS',
+] as const;
+
+/** The cleaned variables routing reads; undefined when unset or refused (then already reported). */
 interface RoutingVariables {
-  readonly WATCH_NAMESPACES: readonly string[] | 'all' | undefined;
-  readonly NAMESPACE_ROUTES: string | undefined;
-  readonly ALSO_SEND_TO: string | undefined;
-  readonly ALLOW_BROADCAST_MENTIONS: boolean;
-  readonly LINK_TEMPLATES: string | undefined;
-  readonly EXCLUDE_NAMESPACES: string | undefined;
-  readonly JOB_LABEL_SELECTOR: string | undefined;
-  readonly NAMESPACE_ANNOTATIONS: boolean | undefined;
+  readonly WATCH_NAMESPACES?: readonly string[] | 'all';
+  readonly NAMESPACE_ROUTES?: string;
+  readonly ALSO_SEND_TO?: string;
+  readonly ALLOW_BROADCAST_MENTIONS?: boolean;
+  readonly LINK_TEMPLATES?: string;
+  readonly EXCLUDE_NAMESPACES?: string;
+  readonly JOB_LABEL_SELECTOR?: string;
+  readonly NAMESPACE_ANNOTATIONS?: boolean;
 }
 
 /** Routes, mentions, links and what is watched: each problem is pushed as one line naming its variable. */
@@ -289,12 +286,12 @@ function routingOf(env: Readonly<Record<string, string | undefined>>, clean: Rou
     routes,
     namespaceRoutes: Object.freeze(namespaceRoutes),
     alsoSendTo,
-    allowBroadcastMentions: clean.ALLOW_BROADCAST_MENTIONS,
+    allowBroadcastMentions: clean.ALLOW_BROADCAST_MENTIONS === true,
     linkTemplates: links.templates,
     excludeNamespaces: Object.freeze(excludeNamespaces),
     jobLabelSelector,
-    // By default, read cluster-wide whenever named routes exist: a Namespace's route annotation is then meaningful.
-    namespaceAnnotations: clusterWide && (clean.NAMESPACE_ANNOTATIONS ?? routes.size > 0),
+    // Opt-in, with its RBAC (deploy/components/namespace-annotations sets both): never a permission the install lacks.
+    namespaceAnnotations: clusterWide && clean.NAMESPACE_ANNOTATIONS === true,
   };
 }
 

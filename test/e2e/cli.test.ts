@@ -180,9 +180,17 @@ describe('routes: check and test-alert --route, with two webhooks', () => {
   });
 
   it('check, cluster-wide: the exclusions, and Namespace annotations read', async () => {
-    const run = await cli(['check'], { ...routed(), WATCH_NAMESPACES: '*', EXCLUDE_NAMESPACES: 'kube-system,sandbox-*' });
+    const run = await cli(['check'], { ...routed(), WATCH_NAMESPACES: '*', EXCLUDE_NAMESPACES: 'kube-system,sandbox-*', NAMESPACE_ANNOTATIONS: 'true' });
     assert.match(run.stdout, /^Watching: +all namespaces except kube-system, sandbox-\* /m);
     assert.match(run.stdout, /^Namespaces: +their route, mention and runbook annotations are read/m);
+    // deploy/role.yaml's Role grants nothing at the cluster scope: every row is NO, namespaces' too.
+    assert.deepEqual(row(run.stdout, 'list', 'namespaces')?.slice(2, 4), ['*', 'NO']);
+    assert.deepEqual(row(run.stdout, 'watch', 'namespaces')?.slice(2, 4), ['*', 'NO']);
+    assert.deepEqual(row(run.stdout, 'get', 'namespaces')?.slice(2, 4), ['*', 'NO']);
+    assert.equal(run.code, 1);
+    const without = await cli(['check'], { ...routed(), WATCH_NAMESPACES: '*' });
+    assert.match(without.stdout, /^Namespaces: +their annotations are not read \(NAMESPACE_ANNOTATIONS=true/m);
+    assert.equal(row(without.stdout, 'list', 'namespaces'), undefined);
   });
 
   it('check refuses a malformed route URL, naming the variable, not the URL', async () => {

@@ -169,6 +169,7 @@ describe('loadConfig: routes, mentions, links, what is watched', () => {
       LINK_TEMPLATES: 'logs=https://logs.example/?q={namespace}',
       EXCLUDE_NAMESPACES: 'kube-system, kube-public, sandbox-*',
       JOB_LABEL_SELECTOR: 'alerts notin (off)',
+      NAMESPACE_ANNOTATIONS: 'true',
     });
     assert.deepEqual(config.namespaceRoutes.map(({ pattern, route }) => [pattern.text, route]), [['team-a-*', 'team-a'], ['billing', 'default']]);
     assert.equal(config.alsoSendTo, 'platform');
@@ -176,16 +177,15 @@ describe('loadConfig: routes, mentions, links, what is watched', () => {
     assert.deepEqual(config.linkTemplates.map((t) => t.name), ['logs']);
     assert.deepEqual(config.excludeNamespaces.map((p) => p.text), ['kube-system', 'kube-public', 'sandbox-*']);
     assert.equal(config.jobLabelSelector?.text, 'alerts notin (off)');
-    assert.equal(config.namespaceAnnotations, true, 'cluster-wide with routes: Namespace annotations are read');
+    assert.equal(config.namespaceAnnotations, true);
     assert.ok(Object.isFrozen(config.namespaceRoutes) && Object.isFrozen(config.excludeNamespaces) && Object.isFrozen(config.linkTemplates));
   });
 
   const annotations: [string, Record<string, string>, boolean][] = [
-    ['cluster-wide with routes', { WATCH_NAMESPACES: '*', SLACK_ROUTE_A: 'https://h.example/a' }, true],
-    ['cluster-wide without routes', { WATCH_NAMESPACES: '*' }, false],
     ['cluster-wide, asked for', { WATCH_NAMESPACES: '*', NAMESPACE_ANNOTATIONS: 'true' }, true],
-    ['cluster-wide with routes, declined', { WATCH_NAMESPACES: '*', SLACK_ROUTE_A: 'https://h.example/a', NAMESPACE_ANNOTATIONS: 'false' }, false],
-    ['a namespace list with routes', { WATCH_NAMESPACES: 'a,b', SLACK_ROUTE_A: 'https://h.example/a' }, false],
+    ['cluster-wide with routes, not asked for (it needs RBAC the install may lack)', { WATCH_NAMESPACES: '*', SLACK_ROUTE_A: 'https://h.example/a' }, false],
+    ['cluster-wide, declined', { WATCH_NAMESPACES: '*', NAMESPACE_ANNOTATIONS: 'false' }, false],
+    ['a namespace list', { WATCH_NAMESPACES: 'a,b', NAMESPACE_ANNOTATIONS: 'false' }, false],
   ];
   for (const [name, env, expected] of annotations) {
     it(`NAMESPACE_ANNOTATIONS: ${name} -> ${expected}`, () => assert.equal(loadConfig({ ...base, ...env }).namespaceAnnotations, expected));
