@@ -235,3 +235,19 @@ describe('loadConfig: routes, mentions, links, what is watched', () => {
     assert.deepEqual(problems.map((p) => p.split(':')[0]).sort(), ['ALSO_SEND_TO', 'HTTP_PORT', 'JOB_LABEL_SELECTOR', 'SLACK_ROUTE_A']);
   });
 });
+
+describe('the start log line, as main.ts writes it', () => {
+  it('shows route fingerprints and never a route URL, even if config.routes is logged by mistake', async () => {
+    const { createLogger } = await import('../../src/log.ts');
+    const lines: string[] = [];
+    const logger = createLogger('info', { write: (line: string) => void lines.push(line) });
+    const config = loadConfig({ SLACK_WEBHOOK_URL: SECRET, SLACK_ROUTE_TEAM_A: 'https://hooks.slack.com/services/T1/B1/r0ut3T0k3n' });
+    const fingerprint = (url: string) => `${new URL(url).host}…${url.slice(-4)}`;
+    logger.info({ config: { ...config, slackWebhookUrl: undefined, routes: undefined }, routes: routeFingerprints(config, fingerprint) }, 'starting');
+    logger.info({ config }, 'the mistake: the whole config');
+    logger.info({ routes: config.routes }, 'the map alone');
+    assert.equal(lines.length, 3);
+    for (const line of lines) assert.doesNotMatch(line, /r0ut3T0k3n|s3cr3tT0k3n/);
+    assert.deepEqual(JSON.parse(lines[0]!).routes, { 'team-a': 'hooks.slack.com…0k3n' });
+  });
+});
