@@ -159,11 +159,24 @@ function fill(template: string, values: LinkValues): { readonly url: string } | 
   return missing.length > 0 ? { missing } : { url };
 }
 
-/** A template filled for one failure: the URL (normalised by the WHATWG parser), or the placeholders without a value. */
+/**
+ * The URL as the WHATWG parser writes it, with the characters it leaves raw but RFC 3986 does not allow after the
+ * host (`{ } | ^ \` [ ]`, as in Grafana's JSON) percent-encoded too, so that no client or proxy on the way chokes
+ * on them; a server decodes them back the same.
+ */
+export function strictUrl(text: string): string {
+  const url = new URL(text);
+  const href = url.href;
+  const afterHost = href.indexOf(url.host) + url.host.length;
+  const rest = href.slice(afterHost).replace(/[{}|^\\`[\]]/g, (char) => `%${char.charCodeAt(0).toString(16).toUpperCase()}`);
+  return href.slice(0, afterHost) + rest;
+}
+
+/** A template filled for one failure: the URL (see strictUrl), or the placeholders without a value. */
 export function fillTemplate(template: string, values: LinkValues): { readonly url: string } | { readonly missing: readonly string[] } {
   const filled = fill(template, values);
   if ('missing' in filled) return filled;
-  return { url: new URL(filled.url).href };
+  return { url: strictUrl(filled.url) };
 }
 
 /** The per-object runbook: an http(s) URL within Slack's limit, or a warning naming the object and the value. */
@@ -178,8 +191,9 @@ export function runbookOf(owners: Owners): { readonly link?: Link; readonly warn
     return refuse('not a URL');
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') return refuse('only http:// and https:// links are shown');
-  if (url.href.length > MAX_URL_LENGTH) return refuse(`longer than Slack's ${MAX_URL_LENGTH} characters`);
-  return { link: { label: 'Runbook', url: url.href } };
+  const href = strictUrl(url.href);
+  if (href.length > MAX_URL_LENGTH) return refuse(`longer than Slack's ${MAX_URL_LENGTH} characters`);
+  return { link: { label: 'Runbook', url: href } };
 }
 
 /** Every link button for one alert: the runbook, then the templates that could be filled, at most MAX_LINKS. */

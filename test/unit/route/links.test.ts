@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
+import { loadYaml } from '@kubernetes/client-node';
 import { fillTemplate, linksFor, linkValuesOf, MAX_LINKS, parseLinkTemplates, rfc3339, runbookOf, templateProblems, type LinkValues } from '../../../src/route/links.ts';
 import type { Annotated } from '../../../src/route/owners.ts';
 import { oomKilledAlert } from '../../fixtures/alerts.ts';
@@ -32,8 +34,9 @@ describe('fillTemplate', () => {
     ['https://x.example/?from={startedAtMs-5m}&to={failedAtMs+15m}', 'https://x.example/?from=1718916300000&to=1718917639000'],
     ['https://x.example/?from={failedAt-1h30m}', 'https://x.example/?from=2024-06-20T19%3A22%3A19Z'],
     ['https://x.example/?to={failedAt+500ms}', 'https://x.example/?to=2024-06-20T20%3A52%3A19.500Z'],
-    // Braces that are no placeholder are left alone, and the parser percent-encodes what a URL may not hold raw.
-    ['https://grafana.example/explore?expr={namespace="{namespace}"}', 'https://grafana.example/explore?expr={namespace=%22batch%22}'],
+    // Braces that are no placeholder stay (percent-encoded, as everything RFC 3986 does not allow raw).
+    ['https://grafana.example/explore?expr={namespace="{namespace}"}', 'https://grafana.example/explore?expr=%7Bnamespace=%22batch%22%7D'],
+    ['https://[::1]:8443/a|b?q=[x]^`\\#{job}', 'https://[::1]:8443/a%7Cb?q=%5Bx%5D%5E%60%5C#nightly-report-28641600'],
     ['https://x.example/a b?q={job}', 'https://x.example/a%20b?q=nightly-report-28641600'],
   ];
   for (const [template, expected] of table) it(template, () => assert.equal(filled(template), expected));
@@ -174,5 +177,36 @@ describe('linksFor', () => {
 
   it('linkValuesOf reads an Alert', () => {
     assert.deepEqual(linkValuesOf(oomKilledAlert), values);
+  });
+});
+
+describe('README: the LINK_TEMPLATES examples', () => {
+  const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
+  const section = readme.slice(readme.indexOf('### Links: where the logs are'), readme.indexOf('### What is watched'));
+  // The YAML block as a user would paste it under `env:`; YAML's folding joins the lines with spaces.
+  const yaml = /```yaml\n(\s+- name: LINK_TEMPLATES\n[\s\S]*?)```/.exec(section)?.[1] ?? '';
+  const env = (loadYaml(`env:\n${yaml}`) as { env: { name: string; value: string }[] }).env;
+  const { templates, problems } = parseLinkTemplates(env[0]!.value);
+
+  it('are valid', () => {
+    assert.deepEqual(problems, []);
+    assert.deepEqual(templates.map((t) => t.label), ['Logs', 'Cloud Logging']);
+  });
+
+  it('fill to the URLs the README shows', () => {
+    const { links } = linksFor(templates, linkValuesOf(oomKilledAlert));
+    assert.equal(
+      links[0]!.url,
+      'https://grafana.example.com/explore?schemaVersion=1&orgId=1&panes=%7B%22kja%22:%7B%22datasource%22:%22loki%22,%22queries%22:%5B%7B%22refId%22:%22A%22,%22expr%22:%22%7Bnamespace=%60batch%60,pod=~%60nightly-report-28641600-.*%60%7D%22,%22datasource%22:%7B%22type%22:%22loki%22,%22uid%22:%22loki%22%7D%7D%5D,%22range%22:%7B%22from%22:%221718916300000%22,%22to%22:%221718917039000%22%7D%7D%7D',
+    );
+    const cloud = links[1]!.url;
+    assert.equal(
+      cloud,
+      'https://console.cloud.google.com/logs/query;query=resource.type%3D%22k8s_container%22%0Aresource.labels.cluster_name%3D%22prod-eu%22%0Aresource.labels.namespace_name%3D%22batch%22%0Alabels.%22k8s-pod%2Fjob-name%22%3D%22nightly-report-28641600%22;startTime=2024-06-20T20%3A45%3A00Z;endTime=2024-06-20T20%3A57%3A19Z?project=my-project',
+    );
+    const shown = /opens\n`…(;query=…[^`]+)`/.exec(readme)?.[1] ?? '';
+    assert.ok(shown.length > 50, 'the README shows a filled URL');
+    const [head, tail] = shown.split('…');
+    assert.ok(cloud.includes(head!.replace(/…$/, '')) && cloud.endsWith(tail!), shown);
   });
 });
