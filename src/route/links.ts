@@ -16,6 +16,7 @@
  * with the reason in `omitted`: a logs link with an empty pod name would open a query for the wrong thing.
  */
 import type { Alert } from '../alert.ts';
+import { parseDuration } from '../time.ts';
 import { annotationOf, quoted, type Owners } from './owners.ts';
 
 export const ANNOTATION_RUNBOOK = 'kube-job-alerts.io/runbook';
@@ -67,12 +68,10 @@ const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,29}$/;
 const PLACEHOLDER = /\{([A-Za-z]+)(?:([+-])((?:\d+(?:ms|s|m|h|d))+))?\}/g;
 /** Any word in braces, to catch typos of placeholders ({pods}, {failedAt+15min}). */
 const LOOKS_LIKE_PLACEHOLDER = /\{([A-Za-z][A-Za-z0-9]*)([+-][^{}]*)?\}/g;
-const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-
+/** The offset in `{failedAt-15m}`: a duration as ALERT_MAX_AGE takes one (PLACEHOLDER only matches valid ones). */
 function offsetMs(sign: string | undefined, amount: string | undefined): number {
   if (!sign || !amount) return 0;
-  let total = 0;
-  for (const [, count, unit] of amount.matchAll(/(\d+)(ms|s|m|h|d)/g)) total += Number(count) * UNITS[unit!]!;
+  const total = parseDuration(amount) ?? 0;
   return sign === '-' ? -total : total;
 }
 
@@ -217,7 +216,7 @@ export function linksFor(templates: readonly LinkTemplate[], values: LinkValues,
 }
 
 /** The placeholders' values for an alert: names from the failure, where it ran from the evidence. */
-export function linkValuesOf(alert: Alert): LinkValues {
+export function linkValuesOf(alert: Pick<Alert, 'cluster' | 'failure' | 'evidence'>): LinkValues {
   const { failure, evidence } = alert;
   return {
     cluster: alert.cluster,
