@@ -22,7 +22,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/detect/**/*.ts', 'src/slack/format.ts', 'src/slack/escape.ts', 'src/slack/evidence-blocks.ts'],
+    files: ['src/detect/**/*.ts', 'src/slack/format.ts', 'src/slack/escape.ts', 'src/slack/evidence-blocks.ts', 'src/slack/actions.ts', 'src/route/**/*.ts'],
     rules: {
       'no-restricted-imports': ['error', {
         paths: ['@kubernetes/client-node', ...ioModules].map((name) => ({ name, message: 'This stage is pure: no I/O.' })),

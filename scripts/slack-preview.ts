@@ -1,7 +1,7 @@
 /**
  * How Slack would show one alert, approximately, for people without a Slack workspace at hand: as plain text for a
  * terminal (`npm run demo`) and as HTML for a screenshot (scripts/render-alert.ts). It knows only the Block Kit
- * subset that src/slack/format.ts emits (header, section text and fields, context) and the mrkdwn in it: *bold*,
+ * subset that src/slack/format.ts and actions.ts emit (header, section text and fields, context, link buttons) and the mrkdwn in it: *bold*,
  * `code`, ``` fences ```, and the &amp; &lt; &gt; escapes. It is a preview, not a Slack client: anything else is
  * shown verbatim.
  */
@@ -76,6 +76,7 @@ export function blocksAsText(payload: Pick<SlackPayload, 'blocks'>, options: { s
 function blockAsText(block: Block, style: TextStyle, width: number): string[] {
   if (block.type === 'header') return [style.bold(emoji(block.text.text))];
   if (block.type === 'context') return [style.dim(block.elements.map((element) => inlineText(element.text, PLAIN)).join('  ·  '))];
+  if (block.type === 'actions') return [block.elements.map((button) => `[ ${style.bold(button.text.text)} ] ${style.dim(button.url)}`).join('   ')];
   const lines: string[] = [];
   const fields = (block.fields ?? []).map((field) => labelled(field.text, style));
   for (let i = 0; i < fields.length; i += 2) {
@@ -113,6 +114,7 @@ function mrkdwnHtml(mrkdwn: string): string {
 function blockHtml(block: Block): string {
   if (block.type === 'header') return `<div class="header">${html(emoji(block.text.text))}</div>`;
   if (block.type === 'context') return `<div class="context">${block.elements.map((element) => `<span>${mrkdwnHtml(element.text)}</span>`).join('')}</div>`;
+  if (block.type === 'actions') return `<div class="actions">${block.elements.map((button) => `<a class="button" href="${html(button.url)}">${html(button.text.text)}</a>`).join('')}</div>`;
   const fields = block.fields?.length ? `<div class="fields">${block.fields.map((field) => `<div>${mrkdwnHtml(field.text)}</div>`).join('')}</div>` : '';
   const text = block.text ? `<div class="text">${mrkdwnHtml(block.text.text)}</div>` : '';
   return `<div class="section">${text}${fields}</div>`;
@@ -150,6 +152,8 @@ export function alertHtml(payload: Pick<SlackPayload, 'blocks'>, options: HtmlOp
   code { font: 12px Monaco, Menlo, Consolas, "DejaVu Sans Mono", "Liberation Mono", monospace; color: #e01e5a; background: rgba(29,28,29,.04); border: 1px solid rgba(29,28,29,.13); border-radius: 3px; padding: 2px 3px 1px; }
   pre { font: 12px/1.5 Monaco, Menlo, Consolas, "DejaVu Sans Mono", "Liberation Mono", monospace; background: rgba(29,28,29,.04); border: 1px solid rgba(29,28,29,.13); border-radius: 4px; padding: 8px; margin: 4px 0 0; white-space: pre-wrap; word-break: break-word; }
   .context { font-size: 12px; color: #616061; display: flex; gap: 8px; flex-wrap: wrap; margin-top: 6px; }
+  .actions { display: flex; gap: 8px; flex-wrap: wrap; margin-top: 8px; }
+  .button { font-size: 13px; font-weight: 700; color: #1d1c1d; text-decoration: none; border: 1px solid #c6c6c6; border-radius: 4px; padding: 3px 12px; }
 </style></head>
 <body><div class="message">
   <div class="avatar">K</div>

@@ -13,8 +13,12 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { Alert } from './alert.ts';
-import { ConfigError, loadConfig, type Config, type LoadOptions } from './config.ts';
+import { ConfigError, loadConfig, routeFingerprints, type Config, type LoadOptions } from './config.ts';
 import type { PermissionCheck } from './kube/permissions.ts';
+import { DEFAULT_ROUTE, isKnownRoute, normaliseRouteName } from './route/choose.ts';
+import { linksFor, linkValuesOf } from './route/links.ts';
+import { describeJobs, describeNamespaces, watchScope } from './route/watched.ts';
+import { withLinks } from './slack/actions.ts';
 import { buildAlert } from './slack/format.ts';
 
 // The Kubernetes client alone takes about a second to load: commands import what they use when they run, so
@@ -29,7 +33,7 @@ export const COMMANDS = ['run', 'check', 'test-alert'] as const;
 export type Command = (typeof COMMANDS)[number];
 
 export type Invocation =
-  | { readonly kind: 'command'; readonly command: Command; readonly dryRun: boolean }
+  | { readonly kind: 'command'; readonly command: Command; readonly dryRun: boolean; readonly route?: string }
   | { readonly kind: 'help' }
   | { readonly kind: 'version' }
   | { readonly kind: 'usage-error'; readonly problem: string };
@@ -67,12 +71,20 @@ export const ENVIRONMENT: readonly (readonly [name: string, meaning: string])[] 
   ['POD_NAME', 'reserved for leader election'],
   ['LEASE_NAME', 'reserved for leader election (default kube-job-alerts)'],
   ['KUBECONFIG', 'the cluster to talk to (else ~/.kube/config, else the in-cluster service account)'],
+  ['SLACK_ROUTE_<NAME>', 'a named webhook (route <name>: lower case, _ as -); a secret. Chosen by annotation or NAMESPACE_ROUTES'],
+  ['NAMESPACE_ROUTES', 'namespace=route list; a * suffix matches a prefix: team-a-*=team-a,billing=payments'],
+  ['ALSO_SEND_TO', 'a route that gets a copy of every alert (default: none)'],
+  ['ALLOW_BROADCAST_MENTIONS', 'true: a mention annotation may say @here or @channel (default false)'],
+  ['LINK_TEMPLATES', 'link buttons: name=URL entries, space or newline separated, with {namespace}, {job}, {pod}, ...'],
+  ['EXCLUDE_NAMESPACES', 'with WATCH_NAMESPACES=*: namespaces left out, * suffix for a prefix (default kube-system; - for none)'],
+  ['JOB_LABEL_SELECTOR', 'only Jobs whose labels match this selector (app=etl, tier notin (test), !skip)'],
+  ['NAMESPACE_ANNOTATIONS', 'true: read route, mention and runbook annotations of Namespaces; needs WATCH_NAMESPACES=* (default false)'],
 ];
 
 export function usage(): string {
   const width = Math.max(...ENVIRONMENT.map(([name]) => name.length)) + 2;
   return [
-    'Usage: kube-job-alerts [command] [--dry-run]',
+    'Usage: kube-job-alerts [command] [--dry-run] [--route NAME]',
     '',
     'Posts to Slack, exactly once, when a Kubernetes Job fails.',
     '',
@@ -84,6 +96,7 @@ export function usage(): string {
     '',
     'Options:',
     '  --dry-run    same as DRY_RUN=true',
+    '  --route NAME test-alert: post to the route NAME (SLACK_ROUTE_<NAME>, or default)',
     '  -h, --help   this text',
     '  --version    the version',
     '',
@@ -97,7 +110,7 @@ export function parseCommandLine(argv: readonly string[]): Invocation {
   try {
     parsed = parseArgs({
       args: [...argv],
-      options: { help: { type: 'boolean', short: 'h' }, version: { type: 'boolean' }, 'dry-run': { type: 'boolean' } },
+      options: { help: { type: 'boolean', short: 'h' }, version: { type: 'boolean' }, 'dry-run': { type: 'boolean' }, route: { type: 'string' } },
       allowPositionals: true,
       strict: true,
     });
@@ -110,7 +123,10 @@ export function parseCommandLine(argv: readonly string[]): Invocation {
   if (positionals.length > 1) return { kind: 'usage-error', problem: `one command at a time (got: ${positionals.join(' ')})` };
   const command = positionals[0] ?? 'run';
   if (!(COMMANDS as readonly string[]).includes(command)) return { kind: 'usage-error', problem: `unknown command "${command}"` };
-  return { kind: 'command', command: command as Command, dryRun: values['dry-run'] === true };
+  const route = values.route;
+  if (route !== undefined && command !== 'test-alert') return { kind: 'usage-error', problem: '--route is an option of test-alert' };
+  if (route !== undefined && route.trim() === '') return { kind: 'usage-error', problem: '--route needs a route name' };
+  return { kind: 'command', command: command as Command, dryRun: values['dry-run'] === true, ...(route !== undefined ? { route } : {}) };
 }
 
 export function version(): string {
@@ -142,7 +158,7 @@ export async function main(argv: readonly string[], env: Env, output: Output): P
     case 'check':
       return check(effective, output);
     case 'test-alert':
-      return testAlert(effective, output);
+      return testAlert(effective, output, invocation.route);
   }
 }
 
@@ -165,6 +181,7 @@ async function check(env: Env, output: Output): Promise<number> {
   const { webhookFingerprint } = await loadDelivery();
   output.out('Configuration:  valid');
   output.out(`Slack webhook:  ${webhookLine(config, webhookFingerprint)}`);
+  for (const line of routingLines(config, webhookFingerprint)) output.out(line);
   let clients;
   try {
     clients = connect();
@@ -179,7 +196,11 @@ async function check(env: Env, output: Output): Promise<number> {
     return EXIT.failed;
   }
   const namespaces = namespacesToWatch(config.watchNamespaces, config.podNamespace, clients.config);
-  output.out(`Watching:       ${namespaces === 'all' ? 'all namespaces' : namespaces.join(', ')} (STATE_STORE=${config.stateStore}, LOG_TAIL_LINES=${config.logTailLines})`);
+  const scope = watchScope(config, namespaces);
+  output.out(`Watching:       ${describeNamespaces(scope)} (STATE_STORE=${config.stateStore}, LOG_TAIL_LINES=${config.logTailLines})`);
+  output.out(`Jobs:           ${describeJobs(scope)}`);
+  if (config.namespaceAnnotations) output.out('Namespaces:     their route, mention and runbook annotations are read (NAMESPACE_ANNOTATIONS=true)');
+  else if (namespaces === 'all') output.out('Namespaces:     their annotations are not read (NAMESPACE_ANNOTATIONS=true, with deploy/components/namespace-annotations, reads them)');
   const rows = await checkPermissions(clients, requiredPermissions(config, namespaces));
   output.out('');
   output.out(permissionTable(rows));
@@ -205,6 +226,25 @@ async function check(env: Env, output: Output): Promise<number> {
 function webhookLine(config: Config, webhookFingerprint: (url: string) => string): string {
   if (config.slackWebhookUrl !== undefined) return `set (${webhookFingerprint(config.slackWebhookUrl)})${config.dryRun ? ', but DRY_RUN=true: alerts are logged, not posted' : ''}`;
   return config.dryRun ? 'not set (DRY_RUN=true: alerts are logged, not posted)' : 'not set: `run` needs it (or DRY_RUN=true)';
+}
+
+/**
+ * Where alerts go, for `check`: each route with its fingerprint (the URL's shape was validated with the config;
+ * nothing is posted), NAMESPACE_ROUTES, ALSO_SEND_TO, mentions and links. Nothing for a single-webhook setup.
+ */
+export function routingLines(config: Config, webhookFingerprint: (url: string) => string): string[] {
+  const lines: string[] = [];
+  const fingerprints = Object.entries(routeFingerprints(config, webhookFingerprint));
+  if (fingerprints.length > 0) lines.push(`Routes:         ${fingerprints.map(([name, fingerprint]) => `${name} (${fingerprint})`).join(', ')}`);
+  if (config.namespaceRoutes.length > 0) {
+    lines.push(`By namespace:   ${config.namespaceRoutes.map(({ pattern, route }) => `${pattern.text} -> ${route}`).join(', ')}, else ${DEFAULT_ROUTE}`);
+  }
+  if (config.alsoSendTo !== undefined) lines.push(`Copy of all to: ${config.alsoSendTo} (ALSO_SEND_TO)`);
+  if (fingerprints.length > 0 || config.allowBroadcastMentions) {
+    lines.push(`Mentions:       user and group IDs${config.allowBroadcastMentions ? ', @here and @channel' : '; @here and @channel refused (ALLOW_BROADCAST_MENTIONS=false)'}`);
+  }
+  if (config.linkTemplates.length > 0) lines.push(`Links:          ${config.linkTemplates.map((template) => template.label).join(', ')}`);
+  return lines;
 }
 
 /** VERB  RESOURCE  NAMESPACE  ALLOWED  WHY NEEDED, columns padded to the widest cell; `*` is all namespaces. */
@@ -257,18 +297,34 @@ export function sampleAlert(cluster: string | undefined, now: Date): Alert {
   };
 }
 
-async function testAlert(env: Env, output: Output): Promise<number> {
-  const config = configOrProblems(env, output);
+async function testAlert(env: Env, output: Output, routeName?: string): Promise<number> {
+  // A named route needs only its own webhook; the default route needs SLACK_WEBHOOK_URL, as before.
+  const config = configOrProblems(env, output, routeName === undefined ? undefined : { requireWebhook: false });
   if (!config) return EXIT.failed;
-  const payload = buildAlert(sampleAlert(config.clusterName, new Date()));
-  if (config.dryRun || config.slackWebhookUrl === undefined) {
+  const route = routeName === undefined ? DEFAULT_ROUTE : normaliseRouteName(routeName);
+  if (!isKnownRoute(route, config)) {
+    const known = [DEFAULT_ROUTE, ...config.routes.keys()].join(', ');
+    output.err(`kube-job-alerts: unknown route "${routeName}": the configured routes are ${known} (SLACK_ROUTE_<NAME> adds one)`);
+    return EXIT.usage;
+  }
+  const url = route === DEFAULT_ROUTE ? config.slackWebhookUrl : config.routes.get(route);
+  const alert = sampleAlert(config.clusterName, new Date());
+  const links = linksFor(config.linkTemplates, linkValuesOf(alert));
+  const payload = withLinks(buildAlert(alert), links.links);
+  if (config.dryRun || (url === undefined && routeName === undefined)) {
     output.out(JSON.stringify(payload, null, 2));
     return EXIT.ok;
   }
+  if (url === undefined) {
+    output.err('kube-job-alerts: SLACK_WEBHOOK_URL: is required for the route default (or set DRY_RUN=true to print the alert)');
+    return EXIT.failed;
+  }
   const { SlackDeliverer, webhookFingerprint } = await loadDelivery();
-  const fingerprint = webhookFingerprint(config.slackWebhookUrl);
-  output.out(`Sending a sample alert to ${fingerprint} (429 and 5xx are retried for up to ${TEST_ALERT_DEADLINE_MS / 1000} s)`);
-  const result = await new SlackDeliverer({ url: config.slackWebhookUrl }).deliver(payload, AbortSignal.timeout(TEST_ALERT_DEADLINE_MS));
+  const fingerprint = webhookFingerprint(url);
+  const where = routeName === undefined ? fingerprint : `route ${route} (${fingerprint})`;
+  output.out(`Sending a sample alert to ${where} (429 and 5xx are retried for up to ${TEST_ALERT_DEADLINE_MS / 1000} s)`);
+  for (const { name, reason } of links.omitted) output.out(`Link ${name} left out of the sample: ${reason}`);
+  const result = await new SlackDeliverer({ url }).deliver(payload, AbortSignal.timeout(TEST_ALERT_DEADLINE_MS));
   const attempts = `${result.attempts} attempt${result.attempts === 1 ? '' : 's'}`;
   if (result.ok) {
     output.out(`Slack answered: ok (${attempts})`);

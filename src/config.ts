@@ -6,6 +6,9 @@
 import { bool, cleanEnv, makeValidator, str, EnvError, EnvMissingError } from 'envalid';
 import { ALERT_AFTER_MAX, parseRepeat, type Repeat } from './decide/policy.ts';
 import { parseDuration } from './time.ts';
+import { DEFAULT_ROUTE, normaliseRouteName, routeNameProblem, type NamespaceRoute } from './route/choose.ts';
+import { parseLinkTemplates, type LinkTemplate } from './route/links.ts';
+import { LabelSelectorError, parseLabelSelector, parseNamespacePattern, type LabelSelector, type NamespacePattern } from './route/watched.ts';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
@@ -36,7 +39,29 @@ export interface Config {
   /** More failures than GROUP_THRESHOLD within GROUP_WINDOW (per destination) become digests; 0 turns it off. */
   readonly groupThreshold: number;
   readonly groupWindowMs: number;
+  /**
+   * Named webhooks (SLACK_ROUTE_<NAME>) by route name (lower case, `_` as `-`); SLACK_WEBHOOK_URL is the route
+   * `default` and is not in here. Secrets: a Map, so JSON and pino print it as {}; log routeFingerprints() instead.
+   */
+  readonly routes: ReadonlyMap<string, string>;
+  /** NAMESPACE_ROUTES, in the order written (chooseRoute picks an exact name over a prefix, then the longest). */
+  readonly namespaceRoutes: readonly NamespaceRoute[];
+  /** ALSO_SEND_TO: a route that gets a copy of every alert. */
+  readonly alsoSendTo: string | undefined;
+  readonly allowBroadcastMentions: boolean;
+  readonly linkTemplates: readonly LinkTemplate[];
+  /** EXCLUDE_NAMESPACES (default kube-system), applied when watching all namespaces. */
+  readonly excludeNamespaces: readonly NamespacePattern[];
+  /** JOB_LABEL_SELECTOR, parsed as the API server parses it. */
+  readonly jobLabelSelector: LabelSelector | undefined;
+  /** Read Namespace objects for their route, mention and runbook annotations (cluster-wide only; needs RBAC). */
+  readonly namespaceAnnotations: boolean;
 }
+
+/** The environment variables that name routes: SLACK_ROUTE_TEAM_A is the route team-a. */
+export const ROUTE_VARIABLE_PREFIX = 'SLACK_ROUTE_';
+/** EXCLUDE_NAMESPACES's value for "exclude nothing" (an empty variable counts as unset, so it cannot say so). */
+export const EXCLUDE_NOTHING = '-';
 
 export class ConfigError extends Error {
   readonly problems: readonly string[];
@@ -132,6 +157,13 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, op
       NOTIFY_RECOVERY: bool({ default: true }),
       GROUP_THRESHOLD: integer(0, 10_000)({ default: 5 }),
       GROUP_WINDOW: duration({ default: 10_000 }),
+      NAMESPACE_ROUTES: str({ default: undefined }),
+      ALSO_SEND_TO: str({ default: undefined }),
+      ALLOW_BROADCAST_MENTIONS: bool({ default: false }),
+      LINK_TEMPLATES: str({ default: undefined }),
+      EXCLUDE_NAMESPACES: str({ default: undefined }),
+      JOB_LABEL_SELECTOR: str({ default: undefined }),
+      NAMESPACE_ANNOTATIONS: bool({ default: false }),
     },
     {
       reporter: ({ errors }) => {
@@ -149,6 +181,10 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, op
   if (problems.length === 0 && clean.LEADER_ELECTION) {
     problems.push('LEADER_ELECTION: true is not supported yet: run a single replica (strategy Recreate) and unset it');
   }
+  // envalid throws on reading a variable it refused, so routing reads only the valid ones (the rest are reported).
+  const refused = new Set(problems.map((problem) => problem.split(':')[0]));
+  const variables = Object.fromEntries(ROUTING_VARIABLES.map((name) => [name, refused.has(name) ? undefined : clean[name]])) as RoutingVariables;
+  const routing = routingOf(env, variables, problems);
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze({
     slackWebhookUrl: clean.SLACK_WEBHOOK_URL,
@@ -169,5 +205,145 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, op
     notifyRecovery: clean.NOTIFY_RECOVERY,
     groupThreshold: clean.GROUP_THRESHOLD,
     groupWindowMs: clean.GROUP_WINDOW,
+    ...routing,
   });
+}
+
+type Routing = Pick<
+  Config,
+  'routes' | 'namespaceRoutes' | 'alsoSendTo' | 'allowBroadcastMentions' | 'linkTemplates' | 'excludeNamespaces' | 'jobLabelSelector' | 'namespaceAnnotations'
+>;
+
+const ROUTING_VARIABLES = [
+  'WATCH_NAMESPACES', 'NAMESPACE_ROUTES', 'ALSO_SEND_TO', 'ALLOW_BROADCAST_MENTIONS', 'LINK_TEMPLATES', 'EXCLUDE_NAMESPACES',
+  'JOB_LABEL_SELECTOR', 'NAMESPACE_ANNOTATIONS',
+] as const;
+
+/** The cleaned variables routing reads; undefined when unset or refused (then already reported). */
+interface RoutingVariables {
+  readonly WATCH_NAMESPACES?: readonly string[] | 'all';
+  readonly NAMESPACE_ROUTES?: string;
+  readonly ALSO_SEND_TO?: string;
+  readonly ALLOW_BROADCAST_MENTIONS?: boolean;
+  readonly LINK_TEMPLATES?: string;
+  readonly EXCLUDE_NAMESPACES?: string;
+  readonly JOB_LABEL_SELECTOR?: string;
+  readonly NAMESPACE_ANNOTATIONS?: boolean;
+}
+
+/** Routes, mentions, links and what is watched: each problem is pushed as one line naming its variable. */
+function routingOf(env: Readonly<Record<string, string | undefined>>, clean: RoutingVariables, problems: string[]): Routing {
+  const routes = routesOf(env, problems);
+  const known = (name: string) => name === DEFAULT_ROUTE || routes.has(name);
+  const knownList = () => [DEFAULT_ROUTE, ...routes.keys()].join(', ');
+
+  const namespaceRoutes: NamespaceRoute[] = [];
+  const unknownRoutes: string[] = [];
+  for (const entry of (clean.NAMESPACE_ROUTES ?? '').split(',').map((part) => part.trim()).filter((part) => part !== '')) {
+    const [patternText = '', routeText, ...rest] = entry.split('=');
+    if (routeText === undefined || rest.length > 0) {
+      problems.push(`NAMESPACE_ROUTES: "${entry}" is not namespace=route (namespace may end in * for a prefix: team-a-*=team-a)`);
+      continue;
+    }
+    const pattern = parseNamespacePattern(patternText);
+    const route = normaliseRouteName(routeText);
+    if (typeof pattern === 'string') problems.push(`NAMESPACE_ROUTES: ${pattern}`);
+    else if (namespaceRoutes.some((other) => other.pattern.text === pattern.text)) problems.push(`NAMESPACE_ROUTES: ${pattern.text} is given twice`);
+    else if (!known(route)) unknownRoutes.push(route);
+    else namespaceRoutes.push(Object.freeze({ pattern, route }));
+  }
+  if (unknownRoutes.length > 0) {
+    problems.push(`NAMESPACE_ROUTES: unknown route${unknownRoutes.length > 1 ? 's' : ''} ${unknownRoutes.join(', ')} (configured: ${knownList()}; add SLACK_ROUTE_<NAME>)`);
+  }
+
+  let alsoSendTo: string | undefined;
+  if (clean.ALSO_SEND_TO !== undefined) {
+    alsoSendTo = normaliseRouteName(clean.ALSO_SEND_TO);
+    if (!known(alsoSendTo)) problems.push(`ALSO_SEND_TO: unknown route ${alsoSendTo} (configured: ${knownList()}; add SLACK_ROUTE_<NAME>)`);
+  }
+
+  const links = parseLinkTemplates(clean.LINK_TEMPLATES ?? '');
+  problems.push(...links.problems.map((problem) => `LINK_TEMPLATES: ${problem}`));
+
+  const excludeNamespaces: NamespacePattern[] = [];
+  const excludeText = clean.EXCLUDE_NAMESPACES ?? 'kube-system';
+  if (excludeText.trim() !== EXCLUDE_NOTHING) {
+    for (const part of excludeText.split(',').map((text) => text.trim()).filter((text) => text !== '')) {
+      const pattern = parseNamespacePattern(part);
+      if (typeof pattern === 'string') problems.push(`EXCLUDE_NAMESPACES: ${pattern} (use ${EXCLUDE_NOTHING} to exclude nothing)`);
+      else excludeNamespaces.push(pattern);
+    }
+  }
+
+  let jobLabelSelector: LabelSelector | undefined;
+  if (clean.JOB_LABEL_SELECTOR !== undefined) {
+    try {
+      jobLabelSelector = parseLabelSelector(clean.JOB_LABEL_SELECTOR);
+    } catch (error) {
+      if (!(error instanceof LabelSelectorError)) throw error;
+      problems.push(`JOB_LABEL_SELECTOR: not a label selector the API server accepts: ${error.message}`);
+    }
+  }
+
+  const clusterWide = clean.WATCH_NAMESPACES === 'all';
+  if (clean.NAMESPACE_ANNOTATIONS === true && !clusterWide) {
+    problems.push('NAMESPACE_ANNOTATIONS: true needs WATCH_NAMESPACES=* (reading Namespace objects takes a ClusterRole, which only the cluster-wide install has)');
+  }
+  return {
+    routes,
+    namespaceRoutes: Object.freeze(namespaceRoutes),
+    alsoSendTo,
+    allowBroadcastMentions: clean.ALLOW_BROADCAST_MENTIONS === true,
+    linkTemplates: links.templates,
+    excludeNamespaces: Object.freeze(excludeNamespaces),
+    jobLabelSelector,
+    // Opt-in, with its RBAC (deploy/components/namespace-annotations sets both): never a permission the install lacks.
+    namespaceAnnotations: clusterWide && clean.NAMESPACE_ANNOTATIONS === true,
+  };
+}
+
+/** SLACK_ROUTE_<NAME> variables, each validated like SLACK_WEBHOOK_URL (no message ever shows a value). */
+function routesOf(env: Readonly<Record<string, string | undefined>>, problems: string[]): ReadonlyMap<string, string> {
+  const variables = Object.keys(env)
+    .filter((name) => name.startsWith(ROUTE_VARIABLE_PREFIX) && env[name] !== undefined && env[name] !== '')
+    .sort();
+  const routes = new Map<string, string>();
+  const from = new Map<string, string>();
+  for (const variable of variables) {
+    const name = normaliseRouteName(variable.slice(ROUTE_VARIABLE_PREFIX.length));
+    const nameProblem = routeNameProblem(name);
+    if (nameProblem) {
+      problems.push(`${variable}: ${nameProblem}`);
+      continue;
+    }
+    if (name === DEFAULT_ROUTE) {
+      problems.push(`${variable}: "default" is SLACK_WEBHOOK_URL's route: set that instead`);
+      continue;
+    }
+    if (from.has(name)) {
+      problems.push(`${variable}: the route ${name} is also set by ${from.get(name)} (names are compared without case, _ as -)`);
+      continue;
+    }
+    let refused = false;
+    const clean = cleanEnv({ [variable]: env[variable] }, { [variable]: webhookUrl() }, {
+      reporter: ({ errors }) => {
+        for (const error of Object.values(errors)) {
+          if (!error) continue;
+          refused = true;
+          problems.push(`${variable}: ${error.message}`);
+        }
+      },
+    });
+    if (refused) continue;
+    const url = clean[variable];
+    if (typeof url !== 'string') continue;
+    routes.set(name, url);
+    from.set(name, variable);
+  }
+  return routes;
+}
+
+/** Every route's fingerprint, for the start log and `check` (the URLs themselves are secrets). */
+export function routeFingerprints(config: Pick<Config, 'routes'>, fingerprint: (url: string) => string): Readonly<Record<string, string>> {
+  return Object.freeze(Object.fromEntries([...config.routes].map(([name, url]) => [name, fingerprint(url)])));
 }

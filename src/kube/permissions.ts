@@ -3,7 +3,7 @@
  *
  * Why check at all: a missing RBAC verb does not fail loudly. A forbidden list restarts an informer forever, a
  * forbidden patch only shows when an alert has already gone out, a forbidden log read quietly gives alerts without
- * logs. So the list below mirrors, call for call, what src/kube/ sends (watching.ts, annotate.ts, evidence.ts), and each
+ * logs. So the list below mirrors, call for call, what src/kube/ sends (watching.ts, annotate.ts, evidence.ts, namespaces.ts), and each
  * entry says what stops working without it. The API server answers for itself through SelfSubjectAccessReview,
  * which every authenticated user may create: no RBAC knowledge (aggregated roles, wildcards) is duplicated here.
  */
@@ -82,6 +82,21 @@ const EVENTS_LIST: Need = {
   why: "show the Job's and its failed pod's Warning events (FailedCreate, quota, image pulls)",
   without: 'alerts will be sent without Warning events, each with a note saying they were forbidden',
 };
+const NAMESPACES_GET: Need = {
+  verb: 'get', group: '', resource: 'namespaces',
+  why: 'read a Namespace not yet in the cache',
+  without: 'a Job in a Namespace not cached yet is routed without that Namespace\'s route, mention and runbook annotations',
+};
+const NAMESPACES_LIST: Need = {
+  verb: 'list', group: '', resource: 'namespaces',
+  why: 'list Namespaces (route, mention and runbook annotations)',
+  without: 'the Namespace cache never syncs: route, mention and runbook annotations on Namespaces are not used',
+};
+const NAMESPACES_WATCH: Need = {
+  verb: 'watch', group: '', resource: 'namespaces',
+  why: 'keep the Namespace cache current',
+  without: 'every watch fails and restarts the informer: Namespace annotation changes are seen only at each relist, with a warning each time',
+};
 const PODS_LOG_GET: Need = {
   verb: 'get', group: '', resource: 'pods/log',
   why: "read the failed container's last log lines",
@@ -93,7 +108,7 @@ const PODS_LOG_GET: Need = {
  * scope (the informers list and watch across namespaces, and pods and CronJobs are read in any Job's namespace).
  */
 export function requiredPermissions(
-  config: Pick<Config, 'stateStore' | 'logTailLines'> & { readonly dryRun?: boolean },
+  config: Pick<Config, 'stateStore' | 'logTailLines'> & Partial<Pick<Config, 'namespaceAnnotations'>> & { readonly dryRun?: boolean },
   namespaces: readonly string[] | 'all',
 ): Permission[] {
   // A dry run writes nothing to the cluster, whatever STATE_STORE says (marks.ts keeps them in memory).
@@ -106,7 +121,12 @@ export function requiredPermissions(
   // evidence.ts reads no log at all when LOG_TAIL_LINES is 0.
   if (config.logTailLines > 0) needs.push(PODS_LOG_GET);
   const scopes = namespaces === 'all' ? [''] : namespaces;
-  return scopes.flatMap((namespace) => needs.map((need) => ({ ...need, namespace })));
+  const permissions = scopes.flatMap((namespace) => needs.map((need) => ({ ...need, namespace })));
+  // namespaces.ts reads Namespace objects (cluster-scoped) only cluster-wide with NAMESPACE_ANNOTATIONS.
+  if (config.namespaceAnnotations && namespaces === 'all') {
+    permissions.push(...[NAMESPACES_GET, NAMESPACES_LIST, NAMESPACES_WATCH].map((need) => ({ ...need, namespace: '' })));
+  }
+  return permissions;
 }
 
 /** `in default`, or `in all namespaces` for the cluster scope. */

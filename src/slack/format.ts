@@ -18,6 +18,7 @@ import type { Alert, Evidence, JobFailure } from '../alert.ts';
 import { ELLIPSIS, escapeCode, mrkdwn, plainText, truncateEscaped, truncatePlain } from './escape.ts';
 import { storyText, streakPhrase } from './story.ts';
 import { evidenceBlocks, nextStepsBlock } from './evidence-blocks.ts';
+import type { ActionsBlock } from './actions.ts';
 
 export interface PlainTextObject {
   readonly type: 'plain_text';
@@ -47,7 +48,7 @@ export interface ContextBlock {
 }
 
 /** The subset of Block Kit this formatter emits (structurally compatible with @slack/types' KnownBlock). */
-export type Block = HeaderBlock | SectionBlock | ContextBlock;
+export type Block = HeaderBlock | SectionBlock | ContextBlock | ActionsBlock;
 
 /** One incoming-webhook message. `text` is the notification / fallback: phones show only this. */
 export interface SlackPayload {
@@ -132,7 +133,8 @@ export function textLength(payload: Pick<SlackPayload, 'text' | 'blocks'>): numb
     else if (block.type === 'section') {
       total += block.text?.text.length ?? 0;
       for (const field of block.fields ?? []) total += field.text.length;
-    } else for (const element of block.elements) total += element.text.length;
+    } else if (block.type === 'context') for (const element of block.elements) total += element.text.length;
+    else for (const element of block.elements) total += element.text.text.length;
   }
   return total;
 }

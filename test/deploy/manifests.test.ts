@@ -68,6 +68,12 @@ function configVariables(): string[] {
   return [...source.matchAll(/^\s+([A-Z][A-Z0-9_]*):\s*\w+\(/gm)].map((match) => match[1]!);
 }
 
+/** Families of variables loadConfig reads by prefix (`export const ROUTE_VARIABLE_PREFIX = 'SLACK_ROUTE_'`): one Config field each. */
+function configVariablePrefixes(): string[] {
+  const source = readFileSync(join(repoRoot, 'src/config.ts'), 'utf8');
+  return [...source.matchAll(/^export const \w+_PREFIX = '([A-Z][A-Z0-9_]*_)';$/gm)].map((match) => match[1]!);
+}
+
 /** The env a kubelet would give the container, with stand-ins for Secret and downward-API values. */
 function resolvedEnv(env: readonly V1EnvVar[]): Record<string, string> {
   const resolved: Record<string, string> = {};
@@ -96,6 +102,7 @@ const apiResources: Record<string, { group: string; resource: string } | 'anyone
   Secret: { group: '', resource: 'secrets' },
   // Every authenticated user may create these (the system:basic-user ClusterRole): no rule of ours is needed.
   SelfSubjectAccessReview: 'anyone',
+  Namespace: { group: '', resource: 'namespaces' },
 };
 const verbOfMethod: Record<string, string> = { list: 'list', read: 'get', patch: 'patch', create: 'create', replace: 'update', delete: 'delete' };
 
@@ -139,7 +146,19 @@ const ALLOWED_VERBS: Record<string, readonly string[]> = {
   '/pods': ['list'],
   '/pods/log': ['get'],
   '/events': ['list'],
+  '/namespaces': ['get', 'list', 'watch'],
 };
+
+/**
+ * Calls src/kube/ makes only when the user opts in, and the component that grants them: the plain installs leave
+ * them out (RBAC stays exactly what that configuration calls), and install + component grant exactly all calls.
+ */
+const OPT_IN_GRANTS: Record<Grant, string> = {
+  [grant('get', '', 'namespaces')]: 'components/namespace-annotations',
+  [grant('list', '', 'namespaces')]: 'components/namespace-annotations',
+  [grant('watch', '', 'namespaces')]: 'components/namespace-annotations',
+};
+const NAMESPACE_ANNOTATIONS_COMPONENT = 'deploy/components/namespace-annotations';
 
 // --- helpers over the rendered objects ---------------------------------------------------------------------------
 
@@ -266,9 +285,13 @@ function sharedChecks(name: string, dir: string, expectedKinds: string[]): void 
 
     it('every env name is one config.ts reads', () => {
       const known = configVariables();
-      // The scan finds one name per Config field, or it has stopped matching config.ts.
-      assert.equal(known.length, Object.keys(loadConfig({ DRY_RUN: 'true' })).length);
-      for (const variable of containerOf(objects).env ?? []) assert.ok(known.includes(variable.name), `${variable.name} is not read by config.ts`);
+      const prefixes = configVariablePrefixes();
+      assert.deepEqual(prefixes, ['SLACK_ROUTE_']);
+      // The scan finds one name (or prefix) per Config field, or it has stopped matching config.ts.
+      assert.equal(known.length + prefixes.length, Object.keys(loadConfig({ DRY_RUN: 'true' })).length);
+      for (const variable of containerOf(objects).env ?? []) {
+        assert.ok(known.includes(variable.name) || prefixes.some((prefix) => variable.name.startsWith(prefix)), `${variable.name} is not read by config.ts`);
+      }
     });
 
     it('SLACK_WEBHOOK_URL comes from the Secret kube-job-alerts, key webhook-url', () => {
@@ -354,8 +377,9 @@ function sharedChecks(name: string, dir: string, expectedKinds: string[]): void 
       }
     });
 
-    it('grants exactly the API calls src/kube/ makes (read from its source)', () => {
-      assert.deepEqual(sorted(grantsOf(rules)), sorted(apiCallsInSource()));
+    it('grants exactly the API calls src/kube/ makes (read from its source), but those of opt-in components', () => {
+      const always = [...apiCallsInSource()].filter((call) => !(call in OPT_IN_GRANTS));
+      assert.deepEqual(sorted(grantsOf(rules)), sorted(always));
     });
 
     it('grants exactly what the start-up permission check asks for (src/kube/permissions.ts)', () => {
@@ -450,6 +474,39 @@ describe('overlays/cluster-wide', () => {
   it('everything else is the base\'s, object for object', () => {
     const rest = (objects: Manifest[]) => objects.filter((object) => !['Deployment', 'Role', 'RoleBinding', 'ClusterRole', 'ClusterRoleBinding'].includes(object.kind));
     assert.deepEqual(rest(overlay), rest(base));
+  });
+});
+
+// --- the opt-in component ------------------------------------------------------------------------------------------
+
+describe('components/namespace-annotations', () => {
+  const removals: (() => void)[] = [];
+  after(() => removals.forEach((remove) => remove()));
+  const render = async (install: string): Promise<{ text: string; objects: Manifest[] }> => {
+    const { dir, remove } = withKustomization((repo) => `resources:\n  - ${repo}/${install}\ncomponents:\n  - ${repo}/${NAMESPACE_ANNOTATIONS_COMPONENT}\n`);
+    removals.push(remove);
+    const text = await renderDeployText(dir);
+    return { text, objects: parseManifests(text) };
+  };
+
+  it('with the cluster-wide overlay: valid, NAMESPACE_ANNOTATIONS=true, and the ClusterRole grants exactly requiredPermissions and every call', async () => {
+    const { text, objects } = await render(OVERLAY);
+    await assertValid(objects);
+    assert.deepEqual(unknownFields(text), []);
+    const config = loadConfig(resolvedEnv(containerOf(objects).env ?? []));
+    assert.equal(config.namespaceAnnotations, true);
+    const rules = roleRules(objects);
+    const needed = requiredPermissions(config, 'all');
+    assert.deepEqual(sorted(grantsOf(rules)), sorted(new Set(needed.map((p) => grant(p.verb, p.group, p.resource)))));
+    assert.deepEqual(sorted(grantsOf(rules)), sorted(apiCallsInSource()));
+    assert.deepEqual(rules.at(-1), { apiGroups: [''], resources: ['namespaces'], verbs: ['get', 'list', 'watch'] });
+    for (const rule of rules) assert.ok(!rule.resources.includes('*') && !rule.verbs.includes('*'));
+  });
+
+  it('with deploy/ (a Role): nothing is granted, and the daemon refuses the configuration instead of running half-blind', async () => {
+    const { objects } = await render('deploy');
+    assert.deepEqual(roleRules(objects), roleRules(await objectsOf('deploy')));
+    assert.throws(() => loadConfig(resolvedEnv(containerOf(objects).env ?? [])), /NAMESPACE_ANNOTATIONS: true needs WATCH_NAMESPACES=\*/);
   });
 });
 

@@ -15,6 +15,8 @@ import { startSlack, type SlackEmulator } from '../world/slack.ts';
 
 const REPO = new URL('../..', import.meta.url).pathname;
 const SECRET = 's3cr3tW3bh00kT0k3nXYZ';
+/** The second webhook, a route's: its token must not appear in any output either. */
+const ROUTE_SECRET = 'r0ut3T34mAT0k3nQRS';
 const HOME = mkdtempSync(join(tmpdir(), 'kja-cli-home-'));
 
 /** deploy/role.yaml's rules, bound in `default` as its RoleBinding does. */
@@ -52,16 +54,23 @@ function row(stdout: string, verb: string, resource: string): string[] | undefin
 
 let api: ApiServer;
 let slack: SlackEmulator;
+/** The route team-a's channel. */
+let teamA: SlackEmulator;
 const daemons: Daemon[] = [];
 
 before(async () => {
   api = await startApiServer({ rbac: deployedRules });
   slack = await startSlack();
+  teamA = await startSlack({ path: `/services/T0000TEST/B0000TEAM/${ROUTE_SECRET}` });
 });
 afterEach(() => api.setRbac(deployedRules));
 after(async () => {
   await Promise.all(daemons.map((d) => d.stop('SIGKILL')));
-  for (const text of [...outputs, ...daemons.map((d) => d.output)]) assert.doesNotMatch(text, new RegExp(SECRET), 'the webhook URL appeared in the output');
+  for (const text of [...outputs, ...daemons.map((d) => d.output)]) {
+    assert.doesNotMatch(text, new RegExp(SECRET), 'the webhook URL appeared in the output');
+    assert.doesNotMatch(text, new RegExp(ROUTE_SECRET), 'a route\'s webhook URL appeared in the output');
+  }
+  await teamA.close();
   await slack.close();
   await api.close();
 });
@@ -145,6 +154,96 @@ describe('kube-job-alerts test-alert', () => {
     assert.equal(run.code, 0);
     const payload = JSON.parse(run.stdout);
     assert.equal(payload.blocks[0].type, 'header');
+    assert.equal(slack.received.length, before);
+  });
+});
+
+describe('routes: check and test-alert --route, with two webhooks', () => {
+  const routed = (): Record<string, string> => ({
+    KUBECONFIG: api.kubeconfigPath,
+    SLACK_WEBHOOK_URL: slack.url,
+    SLACK_ROUTE_TEAM_A: teamA.url,
+    NAMESPACE_ROUTES: 'team-a-*=team-a',
+    LINK_TEMPLATES: 'Logs=https://logs.example/?ns={namespace}&pod={pod}',
+  });
+
+  it('check prints every route by fingerprint and what is watched, and posts nothing', async () => {
+    const before = [slack.received.length, teamA.received.length];
+    const run = await cli(['check'], { ...routed(), JOB_LABEL_SELECTOR: 'alerts notin (off)' });
+    assert.equal(run.code, 0, run.stdout + run.stderr);
+    assert.match(run.stdout, new RegExp(`^Routes: +team-a \\(127\\.0\\.0\\.1:${teamA.port}…nQRS\\)$`, 'm'));
+    assert.match(run.stdout, /^By namespace: +team-a-\* -> team-a, else default$/m);
+    assert.match(run.stdout, /^Links: +Logs$/m);
+    assert.match(run.stdout, /^Watching: +default \(STATE_STORE=annotation/m);
+    assert.match(run.stdout, /^Jobs: +Jobs whose labels match alerts notin \(off\)$/m);
+    assert.deepEqual([slack.received.length, teamA.received.length], before);
+  });
+
+  it('check, cluster-wide: the exclusions, and Namespace annotations read', async () => {
+    const run = await cli(['check'], { ...routed(), WATCH_NAMESPACES: '*', EXCLUDE_NAMESPACES: 'kube-system,sandbox-*', NAMESPACE_ANNOTATIONS: 'true' });
+    assert.match(run.stdout, /^Watching: +all namespaces except kube-system, sandbox-\* /m);
+    assert.match(run.stdout, /^Namespaces: +their route, mention and runbook annotations are read/m);
+    // deploy/role.yaml's Role grants nothing at the cluster scope: every row is NO, namespaces' too.
+    assert.deepEqual(row(run.stdout, 'list', 'namespaces')?.slice(2, 4), ['*', 'NO']);
+    assert.deepEqual(row(run.stdout, 'watch', 'namespaces')?.slice(2, 4), ['*', 'NO']);
+    assert.deepEqual(row(run.stdout, 'get', 'namespaces')?.slice(2, 4), ['*', 'NO']);
+    assert.equal(run.code, 1);
+    const without = await cli(['check'], { ...routed(), WATCH_NAMESPACES: '*' });
+    assert.match(without.stdout, /^Namespaces: +their annotations are not read \(NAMESPACE_ANNOTATIONS=true/m);
+    assert.equal(row(without.stdout, 'list', 'namespaces'), undefined);
+  });
+
+  it('check refuses a malformed route URL, naming the variable, not the URL', async () => {
+    const run = await cli(['check'], { ...routed(), SLACK_ROUTE_TEAM_A: `http://example.com/${ROUTE_SECRET}` });
+    assert.equal(run.code, 1);
+    assert.match(run.stderr, /^kube-job-alerts: SLACK_ROUTE_TEAM_A: must be an https:\/\/ URL \(value not shown: it is a secret\)$/m);
+  });
+
+  it('check refuses NAMESPACE_ROUTES naming an unknown route, and a bad JOB_LABEL_SELECTOR', async () => {
+    const run = await cli(['check'], { ...routed(), NAMESPACE_ROUTES: 'team-b-*=team-b', JOB_LABEL_SELECTOR: 'app in prod' });
+    assert.equal(run.code, 1);
+    assert.match(run.stderr, /NAMESPACE_ROUTES: unknown route team-b \(configured: default, team-a;/);
+    assert.match(run.stderr, /JOB_LABEL_SELECTOR: not a label selector the API server accepts: found "prod" after app in\/notin, expected: "\("/);
+  });
+
+  it('test-alert --route team-a posts to that webhook only, with the link buttons', async () => {
+    const before = [slack.received.length, teamA.received.length];
+    const run = await cli(['test-alert', '--route', 'team-a'], routed());
+    assert.equal(run.code, 0, run.stdout + run.stderr);
+    assert.match(run.stdout, new RegExp(`^Sending a sample alert to route team-a \\(127\\.0\\.0\\.1:${teamA.port}…nQRS\\)`, 'm'));
+    assert.match(run.stdout, /Slack answered: ok \(1 attempt\)/);
+    assert.equal(slack.received.length, before[0], 'nothing reached the default webhook');
+    const posts = teamA.received.slice(before[1]);
+    assert.equal(posts.length, 1);
+    assert.equal(posts[0]!.status, 200);
+    assert.deepEqual(teamA.violations, []);
+    assert.deepEqual(posts[0]!.body.blocks.at(-1).elements.map((button: { url: string }) => button.url), ['https://logs.example/?ns=example&pod=nightly-report-29414040-x7k2p']);
+  });
+
+  it('test-alert --route default (and without --route) posts to SLACK_WEBHOOK_URL only', async () => {
+    const before = [slack.received.length, teamA.received.length];
+    for (const args of [['test-alert', '--route', 'default'], ['test-alert']]) {
+      const run = await cli(args, routed());
+      assert.equal(run.code, 0, run.stdout + run.stderr);
+    }
+    assert.deepEqual([slack.received.length - before[0]!, teamA.received.length - before[1]!], [2, 0]);
+  });
+
+  it('test-alert --route with an unknown name: usage error 2 naming it, nothing posted', async () => {
+    const before = [slack.received.length, teamA.received.length];
+    const run = await cli(['test-alert', '--route', 'team-b'], routed());
+    assert.equal(run.code, 2);
+    assert.equal(run.stdout, '');
+    assert.match(run.stderr, /unknown route "team-b": the configured routes are default, team-a/);
+    assert.deepEqual([slack.received.length, teamA.received.length], before);
+  });
+
+  it('test-alert --route to a revoked webhook: Slack\'s error, exit 1, the default untouched', async () => {
+    const before = slack.received.length;
+    teamA.script(404);
+    const run = await cli(['test-alert', '--route', 'TEAM_A'], routed());
+    assert.equal(run.code, 1);
+    assert.match(run.stderr, /Slack refused the message: no_service \(HTTP 404, 1 attempt\)/);
     assert.equal(slack.received.length, before);
   });
 });

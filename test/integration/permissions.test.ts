@@ -12,6 +12,7 @@ import { connect, type KubeClients } from '../../src/kube/client.ts';
 import { evidenceGatherer } from '../../src/kube/evidence.ts';
 import { annotationWriter, classifyWriteError } from '../../src/kube/annotate.ts';
 import { checkPermissions, requiredPermissions, type Permission, type PermissionCheck } from '../../src/kube/permissions.ts';
+import { NamespaceWatch } from '../../src/kube/namespaces.ts';
 import { JobWatch } from '../../src/kube/watching.ts';
 import { silentLogger } from '../../src/log.ts';
 import { Metrics } from '../../src/metrics.ts';
@@ -76,6 +77,14 @@ describe('requiredPermissions', () => {
     }
     assert.ok(!names(requiredPermissions({ ...annotation, logTailLines: 0 }, ['default'])).includes('get pods/log'));
     for (const permission of requiredPermissions(annotation, ['default'])) assert.ok(permission.why && permission.without, `${permission.verb} ${permission.resource} says why`);
+  });
+
+  it('needs namespaces get, list and watch (cluster scope) only cluster-wide with NAMESPACE_ANNOTATIONS', () => {
+    const names = (permissions: Permission[]) => permissions.filter((p) => p.resource === 'namespaces').map((p) => `${p.verb} ${p.resource} ${p.namespace || '*'}`);
+    assert.deepEqual(names(requiredPermissions({ ...annotation, namespaceAnnotations: true }, 'all')), ['get namespaces *', 'list namespaces *', 'watch namespaces *']);
+    assert.deepEqual(names(requiredPermissions({ ...annotation, namespaceAnnotations: false }, 'all')), []);
+    assert.deepEqual(names(requiredPermissions({ ...annotation, namespaceAnnotations: true }, ['default'])), [], 'a Role cannot grant them anyway');
+    for (const permission of requiredPermissions({ ...annotation, namespaceAnnotations: true }, 'all')) assert.ok(permission.why && permission.without);
   });
 });
 
@@ -203,5 +212,25 @@ describe('the needs are exactly what the code calls', () => {
     assert.equal(api.denied.length, deniedBefore);
     const used = new Set(requests.map((r) => `${r.verb} ${r.resource}`));
     assert.deepEqual([...used].sort(), needed.map((p) => `${p.verb} ${p.resource}`).sort());
+  });
+
+  it('cluster-wide with NAMESPACE_ANNOTATIONS: the Namespace reader\'s calls are exactly the namespaces needs', async () => {
+    const needed = requiredPermissions({ ...annotation, namespaceAnnotations: true }, 'all').filter((p) => p.resource === 'namespaces');
+    api.setRbac(rulesFor(needed));
+    const deniedBefore = api.denied.length;
+    const from = api.requests.length;
+    const watching = api.nextRequest((r) => r.verb === 'watch' && r.resource === 'namespaces');
+    const namespaces = new NamespaceWatch({ clients, logger: silentLogger });
+    try {
+      await namespaces.start();
+      await namespaces.whenSynced();
+      await watching;
+      await namespaces.namespace('not-cached-yet');
+    } finally {
+      await namespaces.stop();
+    }
+    assert.equal(api.denied.length, deniedBefore);
+    const used = new Set(api.requests.slice(from).filter((r) => r.resource !== '').map((r) => `${r.verb} ${r.resource} ${r.namespace || '*'}`));
+    assert.deepEqual([...used].sort(), needed.map((p) => `${p.verb} ${p.resource} *`).sort());
   });
 });

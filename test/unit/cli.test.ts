@@ -5,7 +5,8 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { main, parseCommandLine, permissionTable, sampleAlert, usage, type Output } from '../../src/cli.ts';
+import { main, parseCommandLine, permissionTable, routingLines, sampleAlert, usage, type Output } from '../../src/cli.ts';
+import { loadConfig } from '../../src/config.ts';
 import type { Permission, PermissionCheck } from '../../src/kube/permissions.ts';
 import { buildAlert } from '../../src/slack/format.ts';
 import { validate } from '../world/slack.ts';
@@ -35,6 +36,12 @@ describe('parseCommandLine', () => {
     [['--frobnicate'], 'usage-error'],
     [['check', 'test-alert'], 'usage-error'],
     [['--dry-run=yes'], 'usage-error'],
+    [['test-alert', '--route', 'team-a'], 'command', 'test-alert'],
+    [['test-alert', '--route=team-a', '--dry-run'], 'command', 'test-alert'],
+    [['check', '--route', 'team-a'], 'usage-error'],
+    [['--route', 'team-a'], 'usage-error'],
+    [['test-alert', '--route'], 'usage-error'],
+    [['test-alert', '--route', ' '], 'usage-error'],
   ];
   for (const [argv, kind, command] of cases) {
     it(`${JSON.stringify(argv)} -> ${kind}${command ? ` ${command}` : ''}`, () => {
@@ -47,6 +54,11 @@ describe('parseCommandLine', () => {
   it('--dry-run is a flag of any command', () => {
     assert.deepEqual(parseCommandLine(['check', '--dry-run']), { kind: 'command', command: 'check', dryRun: true });
     assert.deepEqual(parseCommandLine(['check']), { kind: 'command', command: 'check', dryRun: false });
+  });
+
+  it('--route NAME is an option of test-alert', () => {
+    assert.deepEqual(parseCommandLine(['test-alert', '--route', 'Team_A']), { kind: 'command', command: 'test-alert', dryRun: false, route: 'Team_A' });
+    assert.deepEqual(parseCommandLine(['check', '--route', 'a']), { kind: 'usage-error', problem: '--route is an option of test-alert' });
   });
 });
 
@@ -126,5 +138,57 @@ describe('sampleAlert', () => {
     assert.match(payload.text, /Job failed: example\/nightly-report-29414040 \(BackoffLimitExceeded\)/);
     const shown = JSON.stringify(payload);
     for (const part of ['prod-eu', '137', 'OOMKilled', 'SIGKILL', 'building index', 'no Job failed']) assert.ok(shown.includes(part), part);
+  });
+});
+
+describe('test-alert --route, before any server is reached', () => {
+  const routes = { SLACK_WEBHOOK_URL: 'https://hooks.slack.com/services/T0/B0/d3f4ult', SLACK_ROUTE_TEAM_A: 'https://hooks.slack.com/services/T0/B1/t34mA' };
+
+  it('an unknown route is a usage error (2) naming it and the configured routes; nothing is sent', async () => {
+    const output = captured();
+    assert.equal(await main(['test-alert', '--route', 'team-b'], routes, output), 2);
+    assert.deepEqual(output.stdout, []);
+    assert.deepEqual(output.stderr, ['kube-job-alerts: unknown route "team-b": the configured routes are default, team-a (SLACK_ROUTE_<NAME> adds one)']);
+  });
+
+  it('a named route needs no default webhook; with --dry-run the sample is printed with its link buttons', async () => {
+    const output = captured();
+    const env = { SLACK_ROUTE_TEAM_A: routes.SLACK_ROUTE_TEAM_A, CLUSTER_NAME: 'unit', LINK_TEMPLATES: 'Logs=https://logs.example/?q={namespace}/{pod} Cluster=https://k8s.example/{cluster}' };
+    assert.equal(await main(['test-alert', '--route', 'TEAM_A', '--dry-run'], env, output), 0);
+    const payload = JSON.parse(output.stdout.join('\n'));
+    assert.deepEqual(validate(payload), []);
+    const actions = payload.blocks.at(-1);
+    assert.equal(actions.type, 'actions');
+    assert.deepEqual(actions.elements.map((button: { url: string }) => button.url), ['https://logs.example/?q=example/nightly-report-29414040-x7k2p', 'https://k8s.example/unit']);
+  });
+
+  it('the route default without SLACK_WEBHOOK_URL: exit 1 naming the variable', async () => {
+    const output = captured();
+    assert.equal(await main(['test-alert', '--route', 'default'], { SLACK_ROUTE_TEAM_A: routes.SLACK_ROUTE_TEAM_A }, output), 1);
+    assert.match(output.stderr.join('\n'), /SLACK_WEBHOOK_URL: is required for the route default/);
+  });
+});
+
+describe('routingLines (check)', () => {
+  it('nothing for a single webhook', () => assert.deepEqual(routingLines(loadConfig({ DRY_RUN: 'true' }), () => 'fp'), []));
+
+  it('each route with its fingerprint, never its URL; NAMESPACE_ROUTES, the copy, mentions and links', () => {
+    const config = loadConfig({
+      DRY_RUN: 'true',
+      SLACK_ROUTE_TEAM_A: 'https://hooks.slack.com/services/T0/B1/s3cr3tA',
+      SLACK_ROUTE_PLATFORM: 'https://hooks.slack.com/services/T0/B2/s3cr3tP',
+      NAMESPACE_ROUTES: 'team-a-*=team-a',
+      ALSO_SEND_TO: 'platform',
+      LINK_TEMPLATES: 'View_logs=https://logs.example/{pod}',
+    });
+    const lines = routingLines(config, (url) => `…${url.slice(-4)}`);
+    assert.deepEqual(lines, [
+      'Routes:         platform (…r3tP), team-a (…r3tA)',
+      'By namespace:   team-a-* -> team-a, else default',
+      'Copy of all to: platform (ALSO_SEND_TO)',
+      'Mentions:       user and group IDs; @here and @channel refused (ALLOW_BROADCAST_MENTIONS=false)',
+      'Links:          View logs',
+    ]);
+    assert.doesNotMatch(lines.join('\n'), /s3cr3t/);
   });
 });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ConfigError, loadConfig, parseDuration } from '../../src/config.ts';
+import { ConfigError, loadConfig, parseDuration, routeFingerprints } from '../../src/config.ts';
 
 const SECRET = 'https://hooks.slack.com/services/T0001/B0001/s3cr3tT0k3n';
 
@@ -55,6 +55,14 @@ describe('loadConfig', () => {
       notifyRecovery: true,
       groupThreshold: 5,
       groupWindowMs: 10_000,
+      routes: new Map(),
+      namespaceRoutes: [],
+      alsoSendTo: undefined,
+      allowBroadcastMentions: false,
+      linkTemplates: [],
+      excludeNamespaces: [{ text: 'kube-system', value: 'kube-system', prefix: false }],
+      jobLabelSelector: undefined,
+      namespaceAnnotations: false,
     });
     assert.ok(Object.isFrozen(config));
   });
@@ -136,5 +144,112 @@ describe('loadConfig', () => {
     for (const value of ['s3cr3tT0k3n', 'http://hooks.slack.com/services/s3cr3tT0k3n', 'ftp://x/s3cr3tT0k3n']) {
       for (const problem of problemsOf({ SLACK_WEBHOOK_URL: value })) assert.doesNotMatch(problem, /s3cr3tT0k3n/);
     }
+  });
+});
+
+describe('loadConfig: routes, mentions, links, what is watched', () => {
+  const ROUTE_SECRET = 'r0ut3S3cr3tT0k3n';
+  const base = { SLACK_WEBHOOK_URL: SECRET };
+
+  it('reads SLACK_ROUTE_<NAME>: lower case, _ as -; the Map prints as {} so no log shows a URL', () => {
+    const config = loadConfig({ ...base, SLACK_ROUTE_TEAM_A: `https://hooks.slack.com/services/T1/B1/${ROUTE_SECRET}`, 'SLACK_ROUTE_payments-eu': 'https://hooks.slack.com/services/T1/B2/p', SLACK_ROUTE_EMPTY: '' });
+    assert.deepEqual([...config.routes.keys()], ['team-a', 'payments-eu']);
+    assert.equal(config.routes.get('team-a'), `https://hooks.slack.com/services/T1/B1/${ROUTE_SECRET}`);
+    assert.equal(JSON.stringify({ ...config }).includes(ROUTE_SECRET), false);
+    assert.deepEqual(routeFingerprints(config, (url) => `…${url.slice(-4)}`), { 'team-a': '…0k3n', 'payments-eu': '…B2/p' });
+  });
+
+  it('reads every routing variable', () => {
+    const config = loadConfig({
+      ...base,
+      WATCH_NAMESPACES: '*',
+      SLACK_ROUTE_TEAM_A: 'https://hooks.slack.com/services/T1/B1/a',
+      SLACK_ROUTE_PLATFORM: 'https://hooks.slack.com/services/T1/B3/p',
+      NAMESPACE_ROUTES: 'team-a-*=Team_A, billing=default',
+      ALSO_SEND_TO: 'PLATFORM',
+      ALLOW_BROADCAST_MENTIONS: 'true',
+      LINK_TEMPLATES: 'logs=https://logs.example/?q={namespace}',
+      EXCLUDE_NAMESPACES: 'kube-system, kube-public, sandbox-*',
+      JOB_LABEL_SELECTOR: 'alerts notin (off)',
+      NAMESPACE_ANNOTATIONS: 'true',
+    });
+    assert.deepEqual(config.namespaceRoutes.map(({ pattern, route }) => [pattern.text, route]), [['team-a-*', 'team-a'], ['billing', 'default']]);
+    assert.equal(config.alsoSendTo, 'platform');
+    assert.equal(config.allowBroadcastMentions, true);
+    assert.deepEqual(config.linkTemplates.map((t) => t.name), ['logs']);
+    assert.deepEqual(config.excludeNamespaces.map((p) => p.text), ['kube-system', 'kube-public', 'sandbox-*']);
+    assert.equal(config.jobLabelSelector?.text, 'alerts notin (off)');
+    assert.equal(config.namespaceAnnotations, true);
+    assert.ok(Object.isFrozen(config.namespaceRoutes) && Object.isFrozen(config.excludeNamespaces) && Object.isFrozen(config.linkTemplates));
+  });
+
+  const annotations: [string, Record<string, string>, boolean][] = [
+    ['cluster-wide, asked for', { WATCH_NAMESPACES: '*', NAMESPACE_ANNOTATIONS: 'true' }, true],
+    ['cluster-wide with routes, not asked for (it needs RBAC the install may lack)', { WATCH_NAMESPACES: '*', SLACK_ROUTE_A: 'https://h.example/a' }, false],
+    ['cluster-wide, declined', { WATCH_NAMESPACES: '*', NAMESPACE_ANNOTATIONS: 'false' }, false],
+    ['a namespace list', { WATCH_NAMESPACES: 'a,b', NAMESPACE_ANNOTATIONS: 'false' }, false],
+  ];
+  for (const [name, env, expected] of annotations) {
+    it(`NAMESPACE_ANNOTATIONS: ${name} -> ${expected}`, () => assert.equal(loadConfig({ ...base, ...env }).namespaceAnnotations, expected));
+  }
+
+  it('EXCLUDE_NAMESPACES=- excludes nothing', () => assert.deepEqual(loadConfig({ ...base, EXCLUDE_NAMESPACES: '-' }).excludeNamespaces, []));
+
+  const bad: [string, Record<string, string>, RegExp][] = [
+    ['a route URL that is not a URL', { SLACK_ROUTE_TEAM_A: ROUTE_SECRET }, /^SLACK_ROUTE_TEAM_A: is not a valid URL \(value not shown: it is a secret\)$/],
+    ['a route URL over plain http', { SLACK_ROUTE_TEAM_A: `http://hooks.slack.com/${ROUTE_SECRET}` }, /^SLACK_ROUTE_TEAM_A: must be an https:\/\/ URL/],
+    ['a route without a name', { SLACK_ROUTE_: 'https://h.example/x' }, /^SLACK_ROUTE_: "" is not a route name/],
+    ['a route name with a dot', { 'SLACK_ROUTE_TEAM.A': 'https://h.example/x' }, /^SLACK_ROUTE_TEAM\.A: "team\.a" is not a route name/],
+    ['the route default', { SLACK_ROUTE_DEFAULT: 'https://h.example/x' }, /^SLACK_ROUTE_DEFAULT: "default" is SLACK_WEBHOOK_URL's route/],
+    ['one route twice', { SLACK_ROUTE_TEAM_A: 'https://h.example/x', 'SLACK_ROUTE_team-a': 'https://h.example/y' }, /^SLACK_ROUTE_team-a: the route team-a is also set by SLACK_ROUTE_TEAM_A/],
+    ['NAMESPACE_ROUTES naming unknown routes', { SLACK_ROUTE_A: 'https://h.example/a', NAMESPACE_ROUTES: 'x=a,y=team-b,z-*=team-c' }, /^NAMESPACE_ROUTES: unknown routes team-b, team-c \(configured: default, a; add SLACK_ROUTE_<NAME>\)$/],
+    ['NAMESPACE_ROUTES without =', { NAMESPACE_ROUTES: 'batch' }, /^NAMESPACE_ROUTES: "batch" is not namespace=route/],
+    ['NAMESPACE_ROUTES with a bad namespace', { NAMESPACE_ROUTES: 'Batch=default' }, /^NAMESPACE_ROUTES: "Batch" is not a valid namespace name$/],
+    ['NAMESPACE_ROUTES matching everything', { NAMESPACE_ROUTES: '*=default' }, /^NAMESPACE_ROUTES: "\*" is not a namespace name or a prefix/],
+    ['NAMESPACE_ROUTES with a namespace twice', { NAMESPACE_ROUTES: 'a=default,a=default' }, /^NAMESPACE_ROUTES: a is given twice$/],
+    ['ALSO_SEND_TO an unknown route', { ALSO_SEND_TO: 'platform' }, /^ALSO_SEND_TO: unknown route platform \(configured: default;/],
+    ['ALLOW_BROADCAST_MENTIONS not a boolean', { ALLOW_BROADCAST_MENTIONS: 'sometimes' }, /^ALLOW_BROADCAST_MENTIONS: /],
+    ['a link template with an unknown placeholder', { LINK_TEMPLATES: 'logs=https://logs.example/{pods}' }, /^LINK_TEMPLATES: "logs": unknown placeholder \{pods\}/],
+    ['a link template that is not http(s)', { LINK_TEMPLATES: 'logs=ftp://logs.example/{pod}' }, /^LINK_TEMPLATES: "logs": must be an http/],
+    ['a bad excluded namespace', { EXCLUDE_NAMESPACES: 'kube-system,Kube_Public' }, /^EXCLUDE_NAMESPACES: "Kube_Public" is not a valid namespace name \(use - to exclude nothing\)$/],
+    ['a label selector the server refuses', { JOB_LABEL_SELECTOR: 'app=etl,,tier' }, /^JOB_LABEL_SELECTOR: not a label selector the API server accepts: found "," after ","/],
+    ['a label selector with a bad key', { JOB_LABEL_SELECTOR: 'Example.com/team=a' }, /^JOB_LABEL_SELECTOR: .*prefix must be a DNS subdomain/],
+    ['NAMESPACE_ANNOTATIONS without cluster-wide', { NAMESPACE_ANNOTATIONS: 'true' }, /^NAMESPACE_ANNOTATIONS: true needs WATCH_NAMESPACES=\*/],
+  ];
+  for (const [name, env, expected] of bad) {
+    it(`rejects ${name}, naming the variable`, () => {
+      const problems = problemsOf({ ...base, ...env });
+      assert.equal(problems.length, 1, problems.join('\n'));
+      assert.match(problems[0]!, expected);
+    });
+  }
+
+  it('never repeats a route URL in a problem', () => {
+    for (const value of [ROUTE_SECRET, `http://hooks.slack.com/${ROUTE_SECRET}`, `ftp://x/${ROUTE_SECRET}`]) {
+      const problems = problemsOf({ ...base, SLACK_ROUTE_TEAM_A: value, NAMESPACE_ROUTES: 'a=team-a' });
+      assert.ok(problems.length >= 1);
+      for (const problem of problems) assert.doesNotMatch(problem, new RegExp(ROUTE_SECRET));
+    }
+  });
+
+  it('reports routing problems with the others, at once', () => {
+    const problems = problemsOf({ HTTP_PORT: 'x', SLACK_ROUTE_A: 'nope', ALSO_SEND_TO: 'b', JOB_LABEL_SELECTOR: '=' });
+    assert.deepEqual(problems.map((p) => p.split(':')[0]).sort(), ['ALSO_SEND_TO', 'HTTP_PORT', 'JOB_LABEL_SELECTOR', 'SLACK_ROUTE_A']);
+  });
+});
+
+describe('the start log line, as main.ts writes it', () => {
+  it('shows route fingerprints and never a route URL, even if config.routes is logged by mistake', async () => {
+    const { createLogger } = await import('../../src/log.ts');
+    const lines: string[] = [];
+    const logger = createLogger('info', { write: (line: string) => void lines.push(line) });
+    const config = loadConfig({ SLACK_WEBHOOK_URL: SECRET, SLACK_ROUTE_TEAM_A: 'https://hooks.slack.com/services/T1/B1/r0ut3T0k3n' });
+    const fingerprint = (url: string) => `${new URL(url).host}…${url.slice(-4)}`;
+    logger.info({ config: { ...config, slackWebhookUrl: undefined, routes: undefined }, routes: routeFingerprints(config, fingerprint) }, 'starting');
+    logger.info({ config }, 'the mistake: the whole config');
+    logger.info({ routes: config.routes }, 'the map alone');
+    assert.equal(lines.length, 3);
+    for (const line of lines) assert.doesNotMatch(line, /r0ut3T0k3n|s3cr3tT0k3n/);
+    assert.deepEqual(JSON.parse(lines[0]!).routes, { 'team-a': 'hooks.slack.com…0k3n' });
   });
 });

@@ -73,7 +73,7 @@ function apiResources(info: ResourceInfo): object[] {
   const main = {
     name: info.resource,
     singularName: info.singular,
-    namespaced: true,
+    namespaced: !info.clusterScoped,
     kind: info.kind,
     verbs: objectVerbs,
     ...(info.shortNames.length > 0 ? { shortNames: info.shortNames } : {}),
@@ -81,7 +81,7 @@ function apiResources(info: ResourceInfo): object[] {
   };
   const subresources: object[] = [];
   if (info.hasStatus) {
-    subresources.push({ name: `${info.resource}/status`, singularName: '', namespaced: true, kind: info.kind, verbs: ['get', 'patch', 'update'] });
+    subresources.push({ name: `${info.resource}/status`, singularName: '', namespaced: !info.clusterScoped, kind: info.kind, verbs: ['get', 'patch', 'update'] });
   }
   if (info.resource === 'pods') {
     subresources.push({ name: 'pods/log', singularName: '', namespaced: true, kind: 'Pod', verbs: ['get'] });

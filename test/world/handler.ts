@@ -192,7 +192,7 @@ async function serve(
       }
       const object = { ...body, metadata: { ...metadata, namespace } };
       // The real server ignores a client-set status on create; only controllers, through /status, set it.
-      if (info.hasStatus) object.status = info.resource === 'pods' ? { phase: 'Pending' } : {};
+      if (info.hasStatus) object.status = info.resource === 'pods' ? { phase: 'Pending' } : info.resource === 'namespaces' ? { phase: 'Active' } : {};
       sendJson(response, record, 201, store.create(info.resource, object));
       return;
     }

@@ -10,6 +10,8 @@ export interface ResourceInfo {
   shortNames: string[];
   /** Writes to the main resource keep the stored status; only /status changes it, as on a real cluster. */
   hasStatus: boolean;
+  /** Namespaces: served at /api/v1/namespaces[/{name}], objects without metadata.namespace. */
+  clusterScoped?: true;
 }
 
 export const resourceInfo: Record<Resource, ResourceInfo> = {
@@ -18,6 +20,7 @@ export const resourceInfo: Record<Resource, ResourceInfo> = {
   pods: { resource: 'pods', group: '', version: 'v1', kind: 'Pod', singular: 'pod', shortNames: ['po'], hasStatus: true },
   events: { resource: 'events', group: '', version: 'v1', kind: 'Event', singular: 'event', shortNames: ['ev'], hasStatus: false },
   leases: { resource: 'leases', group: 'coordination.k8s.io', version: 'v1', kind: 'Lease', singular: 'lease', shortNames: [], hasStatus: false },
+  namespaces: { resource: 'namespaces', group: '', version: 'v1', kind: 'Namespace', singular: 'namespace', shortNames: ['ns'], hasStatus: true, clusterScoped: true },
 };
 
 export function apiVersionOf(info: ResourceInfo): string {

@@ -14,6 +14,9 @@ export interface ResourcePath {
   subresource: string;
 }
 
+/** The subresources of a Namespace: `/api/v1/namespaces/{name}/status` is not a collection called `status`. */
+const namespaceSubresources = ['status', 'finalize'];
+
 /**
  * `/api/v1/namespaces/{ns}/{resource}[/{name}[/{sub}]]`, `/api/v1/{resource}`, and the same under
  * `/apis/{group}/{version}`; undefined for anything else (discovery, openapi, unknown paths).
@@ -34,7 +37,10 @@ export function parseResourcePath(path: string): ResourcePath | undefined {
   let resourceName: string;
   let name = '';
   let subresource = '';
-  if (rest[0] === 'namespaces' && rest.length >= 3 && rest.length <= 5) {
+  if (rest[0] === 'namespaces' && (rest.length <= 2 || (rest.length === 3 && namespaceSubresources.includes(rest[2] ?? '')))) {
+    // A Namespace itself, cluster-scoped: /api/v1/namespaces, /api/v1/namespaces/{name}[/status].
+    [resourceName, name, subresource] = ['namespaces', rest[1] ?? '', rest[2] ?? ''];
+  } else if (rest[0] === 'namespaces' && rest.length >= 3 && rest.length <= 5) {
     [namespace, resourceName, name, subresource] = [rest[1] ?? '', rest[2] ?? '', rest[3] ?? '', rest[4] ?? ''];
   } else if (rest.length === 1 && rest[0] !== 'namespaces') {
     resourceName = rest[0] ?? '';

@@ -49,6 +49,7 @@ const fieldsByResource: Record<Resource, string[]> = {
     'reason', 'reportingComponent', 'source', 'type',
   ],
   leases: ['metadata.name', 'metadata.namespace'],
+  namespaces: ['metadata.name', 'status.phase'],
 };
 
 /** `field=value`, `field==value`, `field!=value`, comma = AND. */

@@ -3,7 +3,7 @@
  *
  * It answers the way Slack's webhooks do: 200 `ok`; 429 `rate_limited` with Retry-After; 4xx with an error string
  * as a text/plain body (no_service, channel_is_archived, invalid_payload, ...); and it validates every body (JSON,
- * `text` or `blocks`, the Block Kit limits), answering 400 `invalid_blocks` on a violation, which it also records:
+ * `text` or `blocks`, the Block Kit limits, link buttons), answering 400 `invalid_blocks` on a violation, which it also records:
  * a formatter bug shows up as a failed test rather than as an alert Slack silently refused.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -179,10 +179,16 @@ function validateBlocks(blocks: unknown, where: string): string[] {
   if (!Array.isArray(blocks)) return [`${where} is not an array`];
   const problems: string[] = [];
   if (blocks.length > 50) problems.push(`${where}: ${blocks.length} blocks (> 50)`);
+  const blockIds = new Set<string>();
   blocks.forEach((raw: unknown, i: number) => {
     const at = `${where}[${i}]`;
     const block = raw as Record<string, unknown> | null;
     if (typeof block !== 'object' || block === null) return problems.push(`${at} is not an object`);
+    if (block.block_id !== undefined) {
+      if (typeof block.block_id !== 'string' || block.block_id.length === 0 || block.block_id.length > 255) problems.push(`${at}: block_id must be 1 to 255 chars`);
+      else if (blockIds.has(block.block_id)) problems.push(`${at}: block_id ${block.block_id} is not unique in the message`);
+      else blockIds.add(block.block_id);
+    }
     switch (block.type) {
       case 'header': {
         const text = textObject(block.text);
@@ -217,10 +223,40 @@ function validateBlocks(blocks: unknown, where: string): string[] {
         else if (elements.length > 10) problems.push(`${at}: ${elements.length} context elements (> 10)`);
         break;
       }
+      case 'actions':
+        problems.push(...validateActions(block.elements, at));
+        break;
       case 'divider':
         break;
       default:
         problems.push(`${at}: unsupported block type ${String(block.type)}`);
+    }
+  });
+  return problems;
+}
+
+/** An actions block's elements: 1 to 25, here only buttons (the one element this project sends). */
+function validateActions(elements: unknown, at: string): string[] {
+  if (!Array.isArray(elements) || elements.length === 0) return [`${at}: actions needs elements`];
+  const problems: string[] = [];
+  if (elements.length > 25) problems.push(`${at}: ${elements.length} actions elements (> 25)`);
+  const actionIds = new Set<string>();
+  elements.forEach((raw: unknown, j: number) => {
+    const where = `${at}.elements[${j}]`;
+    const element = raw as Record<string, unknown> | null;
+    if (typeof element !== 'object' || element === null) return problems.push(`${where} is not an object`);
+    if (element.type !== 'button') return problems.push(`${where}: unsupported element type ${String(element.type)}`);
+    const text = textObject(element.text);
+    if (!text || text.type !== 'plain_text') problems.push(`${where}: button text must be plain_text`);
+    else if (text.text.length === 0 || text.text.length > 75) problems.push(`${where}: button text is ${text.text.length} chars (1 to 75)`);
+    if (element.url !== undefined && (typeof element.url !== 'string' || element.url.length === 0 || element.url.length > 3000)) {
+      problems.push(`${where}: button url must be 1 to 3000 chars`);
+    }
+    if (element.value !== undefined && (typeof element.value !== 'string' || element.value.length > 2000)) problems.push(`${where}: button value must be at most 2000 chars`);
+    if (element.action_id !== undefined) {
+      if (typeof element.action_id !== 'string' || element.action_id.length === 0 || element.action_id.length > 255) problems.push(`${where}: action_id must be 1 to 255 chars`);
+      else if (actionIds.has(element.action_id)) problems.push(`${where}: action_id ${element.action_id} is not unique in the block`);
+      else actionIds.add(element.action_id);
     }
   });
   return problems;

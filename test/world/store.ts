@@ -34,9 +34,12 @@ export class Store {
       metadata.name = metadata.generateName + randomUUID().slice(0, 5);
     }
     if (!metadata.name) throw new StatusError(422, `${info.kind} "" is invalid: metadata.name: Required value: name or generateName is required`);
-    metadata.namespace ||= 'default';
+    if (info.clusterScoped) delete metadata.namespace;
+    else metadata.namespace ||= 'default';
+    // The API server labels every Namespace with its own name (NamespaceDefaultLabelName, Kubernetes 1.21+).
+    if (resource === 'namespaces') metadata.labels = { ...metadata.labels, 'kubernetes.io/metadata.name': metadata.name };
     const objects = this.#objectsOf(resource);
-    const key = keyOf(metadata.namespace, metadata.name);
+    const key = keyOf(metadata.namespace ?? '', metadata.name);
     if (objects.has(key)) throw alreadyExists(info, metadata.name);
     object.apiVersion = apiVersionOf(info);
     object.kind = info.kind;
@@ -53,7 +56,7 @@ export class Store {
     const info = resourceInfo[resource];
     const object = structuredClone(input) as K8sObject;
     const name = object.metadata?.name ?? '';
-    const namespace = object.metadata?.namespace || 'default';
+    const namespace = info.clusterScoped ? '' : object.metadata?.namespace || 'default';
     const objects = this.#objectsOf(resource);
     const key = keyOf(namespace, name);
     const previous = objects.get(key);
@@ -62,9 +65,10 @@ export class Store {
     if (given !== undefined && given !== '' && given !== previous.metadata.resourceVersion) throw conflict(info, name);
     object.apiVersion = apiVersionOf(info);
     object.kind = info.kind;
+    if (info.clusterScoped) delete object.metadata.namespace;
     object.metadata = {
       ...object.metadata,
-      namespace,
+      ...(info.clusterScoped ? {} : { namespace }),
       uid: previous.metadata.uid,
       creationTimestamp: previous.metadata.creationTimestamp,
       resourceVersion: String(++this.revision),
@@ -80,7 +84,7 @@ export class Store {
     if (!current) throw notFound(resourceInfo[resource], name);
     mutate(current);
     current.metadata.resourceVersion = '';
-    current.metadata.namespace = namespace;
+    if (!resourceInfo[resource].clusterScoped) current.metadata.namespace = namespace;
     current.metadata.name = name;
     return this.update(resource, current);
   }

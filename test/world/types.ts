@@ -1,6 +1,6 @@
 // The shapes shared by the emulator's parts and by the tests that drive it.
 
-export type Resource = 'jobs' | 'cronjobs' | 'pods' | 'events' | 'leases';
+export type Resource = 'jobs' | 'cronjobs' | 'pods' | 'events' | 'leases' | 'namespaces';
 
 export type Verb = 'get' | 'list' | 'watch' | 'create' | 'update' | 'patch' | 'delete';
 

@@ -67,7 +67,8 @@ const allTexts = (payload: SlackPayload): string[] => [
   ...payload.blocks.flatMap((block: Block) =>
     block.type === 'header' ? [block.text.text]
       : block.type === 'section' ? [...(block.text ? [block.text.text] : []), ...(block.fields ?? []).map((f) => f.text)]
-        : block.elements.map((e) => e.text)),
+        : block.type === 'context' ? block.elements.map((e) => e.text)
+          : block.elements.map((e) => e.text.text)),
 ];
 
 function assertWithinSlackLimits(payload: SlackPayload): void {
