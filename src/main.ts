@@ -6,22 +6,27 @@
  */
 import { AlertController } from './alerts/controller.ts';
 import { EvidenceStore } from './alerts/evidence-store.ts';
-import { ConfigError, loadConfig, type Config } from './config.ts';
+import { address } from './alerts/addressing.ts';
+import { ConfigError, loadConfig, routeFingerprints, type Config } from './config.ts';
 import { cronJobRecord } from './detect/records.ts';
 import { annotationWriter, classifyWriteError } from './kube/annotate.ts';
 import { connect, describeError, namespacesToWatch } from './kube/client.ts';
 import { evidenceGatherer } from './kube/evidence.ts';
 import { requiredPermissions, warnAboutMissingPermissions } from './kube/permissions.ts';
 import { RecordCache } from './kube/record-cache.ts';
+import { NamespaceWatch } from './kube/namespaces.ts';
+import { isJobWatched, jobListOptions, watchScope } from './route/watched.ts';
 import { JobWatch } from './kube/watching.ts';
 import { createLogger, type Logger } from './log.ts';
 import { Metrics } from './metrics.ts';
 import { Outbox } from './notify/outbox.ts';
 import { StormGate } from './notify/storm.ts';
+import type { Transport } from './notify/transport.ts';
 import { startServer } from './server.ts';
 import { settingsFrom } from './settings.ts';
 import { DryRunDeliverer, SlackDeliverer, webhookFingerprint, type Deliverer } from './slack/deliver.ts';
 import type { SlackPayload } from './slack/format.ts';
+import { withRouting } from './slack/actions.ts';
 import { renderNotification } from './slack/render.ts';
 import { webhookTransport } from './slack/transport.ts';
 import { Marks } from './state/marks.ts';
@@ -45,8 +50,9 @@ export async function runDaemon(env: Readonly<Record<string, string | undefined>
   const namespaces = namespacesToWatch(config.watchNamespaces, config.podNamespace, clients.config);
   logger.info(
     {
-      config: { ...config, slackWebhookUrl: undefined },
+      config: { ...config, slackWebhookUrl: undefined, routes: undefined },
       webhook: config.slackWebhookUrl ? webhookFingerprint(config.slackWebhookUrl) : undefined,
+      routes: routeFingerprints(config, webhookFingerprint),
       server: clients.server,
       namespaces,
     },
@@ -56,21 +62,26 @@ export async function runDaemon(env: Readonly<Record<string, string | undefined>
   void warnAboutMissingPermissions({ clients, permissions: requiredPermissions(config, namespaces), logger: logger.child({ module: 'permissions' }) });
 
   const metrics = new Metrics({ defaultMetrics: true });
-  const deliverer: Deliverer =
-    config.dryRun || config.slackWebhookUrl === undefined
-      ? new DryRunDeliverer({ logger: logger.child({ module: 'slack' }) })
-      : new SlackDeliverer({
-          url: config.slackWebhookUrl,
-          logger: logger.child({ module: 'slack' }),
-          metrics,
-          timeoutMs: settings.slack.attemptTimeoutMs,
-          minIntervalMs: settings.slack.minIntervalMs,
-          backoffBaseMs: settings.slack.retryBackoff.baseMs,
-          backoffMaxMs: settings.slack.retryBackoff.maxMs,
-          defaultRetryAfterMs: settings.slack.defaultRetryAfterMs,
-          maxRetryAfterMs: settings.slack.maxRetryAfterMs,
-        });
-  const transport = webhookTransport('default', deliverer);
+  // One transport per destination (SLACK_WEBHOOK_URL is the route `default`), each with its own queue and pacing.
+  const transports = new Map<string, Transport<SlackPayload>>();
+  for (const [route, url] of [['default', config.slackWebhookUrl] as const, ...config.routes]) {
+    const routeLogger = logger.child({ module: 'slack', route });
+    const deliverer: Deliverer =
+      config.dryRun || url === undefined
+        ? new DryRunDeliverer({ logger: routeLogger })
+        : new SlackDeliverer({
+            url,
+            logger: routeLogger,
+            metrics,
+            timeoutMs: settings.slack.attemptTimeoutMs,
+            minIntervalMs: settings.slack.minIntervalMs,
+            backoffBaseMs: settings.slack.retryBackoff.baseMs,
+            backoffMaxMs: settings.slack.retryBackoff.maxMs,
+            defaultRetryAfterMs: settings.slack.defaultRetryAfterMs,
+            maxRetryAfterMs: settings.slack.maxRetryAfterMs,
+          });
+    transports.set(route, webhookTransport(route, deliverer));
+  }
   const marks = new Marks({
     // A dry run writes nothing to the cluster: a trial against production must not suppress its real alerts later.
     store: config.dryRun ? 'memory' : config.stateStore,
@@ -81,7 +92,9 @@ export async function runDaemon(env: Readonly<Record<string, string | undefined>
     attempts: settings.api.markAttempts,
     backoff: settings.api.markBackoff,
   });
-  const records = new RecordCache(logger.child({ module: 'cache' }));
+  const scope = watchScope(config, namespaces);
+  const { needsEdgeFilter, ...jobSelectors } = jobListOptions(scope);
+  const records = new RecordCache(logger.child({ module: 'cache' }), needsEdgeFilter ? (job) => isJobWatched(job as Parameters<typeof isJobWatched>[0], scope) : undefined);
   const evidence = new EvidenceStore({
     gather: evidenceGatherer({ core: clients.core, tailLines: config.logTailLines, logger: logger.child({ module: 'evidence' }), timeoutMs: settings.api.callTimeoutMs }),
     ...settings.evidence,
@@ -97,16 +110,21 @@ export async function runDaemon(env: Readonly<Record<string, string | undefined>
     metrics,
     silenceMs: settings.informer.silenceMs,
     callTimeoutMs: settings.api.callTimeoutMs,
+    jobSelectors,
   });
   const outbox: Outbox<SlackPayload> = new Outbox({
-    render: renderNotification,
-    transportFor: () => transport,
+    render: (notification) => withRouting(renderNotification(notification), { mentions: notification.mentions, links: notification.links }),
+    transportFor: (notification) => transports.get(notification.route ?? 'default') ?? transports.get('default')!,
     onSettled: (notification, result) => controller.settled(notification, result),
     logger: logger.child({ module: 'outbox' }),
     ...settings.outbox,
     onDropped: () => metrics.alertsFailed.inc({ reason: 'outbox_full' }),
   });
   const storms = new StormGate({ next: outbox, threshold: config.groupThreshold, windowMs: config.groupWindowMs, perDigest: settings.outbox.perDigest, now: Date.now });
+  // Namespace annotations (route, mention, runbook) only when asked for: it needs RBAC on namespaces (README).
+  const namespaceWatch = config.namespaceAnnotations
+    ? new NamespaceWatch({ clients, logger: logger.child({ module: 'kube' }), metrics, silenceMs: settings.informer.silenceMs, callTimeoutMs: settings.api.callTimeoutMs })
+    : undefined;
   const controller = new AlertController({
     records,
     readCronJob: async (namespace, name) => cronJobRecord(await watch.readCronJob(namespace, name)),
@@ -114,6 +132,11 @@ export async function runDaemon(env: Readonly<Record<string, string | undefined>
     sender: storms,
     evidence: (failure, signal) => evidence.capture(failure, signal),
     forgetEvidence: (uid) => evidence.forget(uid),
+    address: async (notification, objects, signal) => {
+      const namespace = objects.job?.namespace ?? objects.cronJob?.namespace;
+      const namespaceObject = namespaceWatch && namespace ? await namespaceWatch.namespace(namespace, signal) : undefined;
+      return address(notification, { ...objects, ...(namespaceObject ? { namespace: namespaceObject } : {}) }, config);
+    },
     nextRun: () => undefined,
     policy: { alertAfter: config.alertAfter, repeat: config.repeat, notifyRecovery: config.notifyRecovery, maxAgeMs: config.alertMaxAgeMs },
     cluster: config.clusterName,
@@ -128,12 +151,14 @@ export async function runDaemon(env: Readonly<Record<string, string | undefined>
   logger.info({ port }, 'serving /healthz, /readyz and /metrics');
 
   onStopSignal(logger, settings.shutdown.exitDeadlineMs, async () => {
-    await watch.stop();
+    await Promise.all([watch.stop(), namespaceWatch?.stop()]);
     storms.stop();
     await Promise.all([controller.stop(settings.shutdown.drainMs), outbox.stop(settings.shutdown.drainMs)]);
     server.close();
   });
 
+  // Alerting never waits for the Namespace cache: a cache miss reads through, and a denied list must not block it.
+  void namespaceWatch?.start();
   await watch.start();
   await watch.whenSynced();
   logger.info({ queued: controller.queued }, 'caches synced: alerting');

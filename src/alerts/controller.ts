@@ -14,6 +14,7 @@
  *   absorbed: the daemon never dies of one object.
  */
 import type { Evidence, JobFailure } from '../alert.ts';
+import type { Addressed } from './addressing.ts';
 import { decide, type Decision, type Subject, type Verdict } from '../decide/decide.ts';
 import type { PolicyDefaults } from '../decide/policy.ts';
 import { knows, withOutcome, withSettled, type Story } from '../decide/story.ts';
@@ -59,6 +60,8 @@ export interface ControllerOptions {
   /** Captured once per failure (alerts/evidence-store.ts); never throws. */
   readonly evidence: (failure: JobFailure, signal: AbortSignal) => Promise<Evidence>;
   readonly forgetEvidence: (uid: string) => void;
+  /** Where a notification goes (its route, a copy, mentions, links): alerts/addressing.ts, with the Namespace read. */
+  readonly address: (notification: Notification, objects: { job?: JobRecord; cronJob?: CronJobRecord }, signal: AbortSignal) => Promise<Addressed>;
   /** The CronJob's next scheduled run after `after`, when its schedule can be read. */
   readonly nextRun: (cronJob: CronJobRecord, after: Date) => Date | undefined;
   readonly policy: PolicyDefaults;
@@ -240,7 +243,7 @@ export class AlertController {
           const context = owner ? this.#context(owner, cronJob, now) : undefined;
           if (verdict.kind === 'recovery') {
             logger.info({ cronJob: `${owner?.namespace}/${owner?.name}`, failures: verdict.failures, run: verdict.run.name }, 'cronjob recovered');
-            this.#options.sender.send({
+            await this.#send(cronJob, undefined, {
               kind: 'recovery',
               at: now,
               cluster: this.#options.cluster,
@@ -261,7 +264,9 @@ export class AlertController {
           const evidence = await this.#options.evidence(failure, this.#abort.signal);
           logger.debug({ job: `${failure.namespace}/${failure.name}`, pod: evidence.pod, exitCode: evidence.exitCode, logLines: evidence.logTail?.length ?? 0, notes: evidence.notes }, 'evidence captured');
           const common = { at: now, cluster: this.#options.cluster, failure, evidence };
-          this.#options.sender.send(
+          await this.#send(
+            cronJob,
+            verdict.run,
             verdict.kind === 'reminder' && context && verdict.streak
               ? { ...common, kind: 'reminder', cronJob: context, streak: verdict.streak }
               : { ...common, kind: 'failure', ...(context ? { cronJob: context } : {}), ...(verdict.streak ? { streak: verdict.streak } : {}) },
@@ -270,6 +275,13 @@ export class AlertController {
         }
       }
     }
+  }
+
+  /** Addresses the notification (route, copies, mentions, links) and hands each to the sender. */
+  async #send(cronJob: CronJobRecord | undefined, job: JobRecord | undefined, notification: Notification): Promise<void> {
+    const { notifications, warnings } = await this.#options.address(notification, { job, cronJob }, this.#abort.signal);
+    for (const warning of warnings) this.#once('', warning, () => this.#options.logger.warn(warning));
+    for (const addressed of notifications) this.#options.sender.send(addressed);
   }
 
   #skipped(verdict: Extract<Verdict, { do: 'skip' }>): void {
@@ -301,6 +313,7 @@ export class AlertController {
   /** The outbox's onSettled: mark what was delivered, on the objects and in the CronJob's story. */
   async settled(notification: Notification, result: SendResult): Promise<void> {
     const { marks, logger, clock } = this.#options;
+    if (notification.copy) return; // a copy for ALSO_SEND_TO: the original's delivery is what marks
     if (!result.ok && !result.permanent) {
       logger.info({ kind: notification.kind, subject: subjectOf(notification) }, 'message not delivered before shutdown: the next start sends it');
       return;

@@ -26,6 +26,9 @@ export interface InformerOptions<T extends KubernetesObject> {
   readonly silenceMs?: number;
   readonly backoff?: { readonly baseMs: number; readonly maxMs: number };
   readonly random?: () => number;
+  /** Server-side selectors for list and watch: objects they leave out never reach this process. */
+  readonly labelSelector?: string;
+  readonly fieldSelector?: string;
   readonly onAdd?: (obj: T) => void;
   readonly onUpdate?: (obj: T) => void;
   readonly onDelete?: (obj: T) => void;
@@ -94,7 +97,7 @@ export class Informer<T extends KubernetesObject> {
       this.#failures = 0;
       return result;
     };
-    this.#listWatch = new ListWatch<T>(options.path, watch, list, false);
+    this.#listWatch = new ListWatch<T>(options.path, watch, list, false, options.labelSelector, options.fieldSelector);
     if (options.onAdd) this.#listWatch.on('add', options.onAdd);
     if (options.onUpdate) this.#listWatch.on('update', options.onUpdate);
     if (options.onDelete) this.#listWatch.on('delete', options.onDelete);

@@ -22,10 +22,13 @@ export class RecordCache {
   readonly #runs = new Map<string, Set<string>>();
   readonly #cronJobs = new Map<string, CronJobRecord>();
   readonly #logger: Logger;
+  readonly #accept: (object: unknown) => boolean;
   #listener: RecordCacheListener | undefined;
 
-  constructor(logger: Logger) {
+  /** `accept`: the edge filter for what the API server cannot select (EXCLUDE_NAMESPACES prefixes such as `sandbox-*`). */
+  constructor(logger: Logger, accept: (object: unknown) => boolean = () => true) {
     this.#logger = logger;
+    this.#accept = accept;
   }
 
   /** Who hears about changes (the controller); set once, before the informers start. */
@@ -35,6 +38,7 @@ export class RecordCache {
 
   /** Informer add/update of a Job. Never throws. */
   putJob(object: unknown): void {
+    if (!this.#accept(object)) return;
     const record = this.#read(object, jobRecord, 'Job');
     if (!record) return;
     const previous = this.#jobs.get(record.uid);

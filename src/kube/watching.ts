@@ -20,6 +20,8 @@ export interface JobWatchOptions {
   readonly silenceMs?: number;
   /** Bounds the one direct read (a CronJob not yet cached). */
   readonly callTimeoutMs?: number;
+  /** JOB_LABEL_SELECTOR and the exact EXCLUDE_NAMESPACES, sent to the API server (route/watched.ts jobListOptions). */
+  readonly jobSelectors?: { readonly labelSelector?: string; readonly fieldSelector?: string };
 }
 
 export class JobWatch {
@@ -35,6 +37,12 @@ export class JobWatch {
     this.#logger = logger;
     this.#callTimeoutMs = options.callTimeoutMs ?? 10_000;
     const scopes: (string | undefined)[] = options.namespaces === 'all' ? [undefined] : [...options.namespaces];
+    // A namespace exclusion (field selector) only applies to the cluster-wide list; the label selector to every one.
+    const { labelSelector, fieldSelector } = options.jobSelectors ?? {};
+    const selectors = {
+      ...(labelSelector ? { labelSelector } : {}),
+      ...(fieldSelector && options.namespaces === 'all' ? { fieldSelector } : {}),
+    };
     for (const namespace of scopes) {
       const where = namespace === undefined ? '' : `/namespaces/${namespace}`;
       const common = { kubeconfig: clients.config, metrics, silenceMs };
@@ -56,7 +64,8 @@ export class JobWatch {
           ...common,
           resource: `jobs${namespace ? `/${namespace}` : ''}`,
           path: `/apis/batch/v1${where}/jobs`,
-          list: () => (namespace ? clients.batch.listNamespacedJob({ namespace }) : clients.batch.listJobForAllNamespaces()),
+          list: () => (namespace ? clients.batch.listNamespacedJob({ namespace, ...selectors }) : clients.batch.listJobForAllNamespaces({ ...selectors })),
+          ...selectors,
           logger: logger.child({ informer: 'jobs', namespace: namespace ?? '*' }),
           onAdd: options.onJob,
           onUpdate: options.onJob,

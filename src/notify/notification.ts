@@ -5,6 +5,8 @@
  */
 import type { Alert, CronJobContext } from '../alert.ts';
 import type { StreakFacts } from '../decide/decide.ts';
+import type { Link } from '../route/links.ts';
+import type { Mention } from '../route/mentions.ts';
 
 export type { CronJobContext };
 
@@ -12,6 +14,13 @@ interface Common {
   /** When it was decided: "3 h ago" in a message is relative to this. */
   readonly at: Date;
   readonly cluster: string | undefined;
+  /** The destination (a route name; `default` is SLACK_WEBHOOK_URL). Unset: `default`. */
+  readonly route?: string;
+  /** A copy for ALSO_SEND_TO: delivered like the original, but marks nothing. */
+  readonly copy?: boolean;
+  /** Validated mentions (route/mentions.ts): the only text that reaches Slack unescaped. */
+  readonly mentions?: readonly Mention[];
+  readonly links?: readonly Link[];
 }
 
 /** A Job failed. For a CronJob's run, with the CronJob and the streak. */

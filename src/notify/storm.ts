@@ -46,7 +46,7 @@ export class StormGate {
     if (this.#stopped) return;
     const { threshold, windowMs, now } = this.#options;
     if (notification.kind !== 'failure' || threshold <= 0) return this.#options.next.send(notification);
-    const route = this.#options.routeOf?.(notification) ?? 'default';
+    const route = this.#options.routeOf?.(notification) ?? `${notification.route ?? 'default'}${notification.copy ? ' (copy)' : ''}`;
     const state = this.#routes.get(route) ?? { recent: [], held: [], since: 0, timer: undefined };
     this.#routes.set(route, state);
     const at = now();
@@ -115,6 +115,8 @@ export function digestsOf(failures: readonly FailureNotification[], why: DigestN
     why,
     at,
     cluster: failures[0]!.cluster,
+    ...(failures[0]!.route === undefined ? {} : { route: failures[0]!.route }),
+    ...(failures[0]!.copy ? { copy: true } : {}),
     failures: failures.slice(index * size, (index + 1) * size),
     part: total > 1 ? { index: index + 1, total } : undefined,
     windowMs,

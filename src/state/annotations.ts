@@ -13,6 +13,12 @@ export const ANNOTATIONS = {
   repeat: `${ANNOTATION_PREFIX}repeat`,
   /** Users: a run longer than this gets one "still running" message. */
   maxDuration: `${ANNOTATION_PREFIX}max-duration`,
+  /** Users (Job, CronJob or Namespace): the named route (SLACK_ROUTE_<NAME>) its messages go to. */
+  route: `${ANNOTATION_PREFIX}route`,
+  /** Users (Job, CronJob or Namespace): Slack users and user groups to mention. */
+  mention: `${ANNOTATION_PREFIX}mention`,
+  /** Users (Job, CronJob or Namespace): a runbook URL, shown as a button. */
+  runbook: `${ANNOTATION_PREFIX}runbook`,
   /** The daemon, on a Job: when Slack accepted the message about its failure. */
   alertedAt: `${ANNOTATION_PREFIX}alerted-at`,
   /** The daemon, on a CronJob: its failure streak, so that counts survive restarts and deleted history (JSON). */

@@ -50,6 +50,7 @@ function world(options: { readCronJob?: () => Promise<CronJobRecord | undefined>
     sender: { send: (n) => void sent.push(n) },
     evidence: async (failure: JobFailure): Promise<Evidence> => (gathered.push(failure.name), { exitCode: 1, notes: [] }),
     forgetEvidence: () => {},
+    address: async (notification) => ({ notifications: [notification], warnings: [] }),
     nextRun: () => new Date(T0.getTime() + 3_600_000),
     policy: { ...POLICY, ...options.policy },
     cluster: 'test',
