@@ -11,6 +11,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { evidenceFromPods } from '../src/detect/container.ts';
+import { attemptsOf } from '../src/detect/attempts.ts';
 import { failureOf } from '../src/detect/failure.ts';
 import { buildAlert } from '../src/slack/format.ts';
 import { failedJob, failedPod, loadFixture } from '../test/fixtures/index.ts';
@@ -31,15 +32,31 @@ function payload() {
     container: 'report',
     image: 'registry.example.com/reports:2.14.0',
   });
-  const pod = failedPod(job, { name: `${job.metadata.name}-x7k2p`, attempt: 2, node: 'worker-3', exitCode: oom!.lastState.terminated.exitCode, reason: oom!.lastState.terminated.reason });
+  const oomPod = (attempt: number) =>
+    failedPod(job, { name: `${job.metadata.name}-${['b4k9q', 'm2x8d', 'x7k2p'][attempt]}`, attempt, node: 'worker-3', exitCode: oom!.lastState.terminated.exitCode, reason: oom!.lastState.terminated.reason });
+  const pods = [0, 1, 2].map(oomPod);
   const failure = failureOf(job);
   if (!failure) throw new Error('the fixture Job is not failed');
-  const { previous: _previous, ...container } = evidenceFromPods([pod]);
+  const { previous: _previous, ...container } = evidenceFromPods(pods);
+  const at = new Date('2026-11-25T02:05:10Z');
   return buildAlert({
     cluster: 'prod-eu',
+    at,
+    // The CronJob's story as the daemon tells it: the 3rd nightly run in a row to fail.
+    cronJob: {
+      namespace: 'batch',
+      name: 'nightly-report',
+      schedule: '0 3 * * *',
+      timeZone: 'Europe/Berlin',
+      suspended: false,
+      lastSuccessAt: new Date('2026-11-22T02:06:41Z'),
+      nextRunAt: new Date('2026-11-26T02:00:00Z'),
+    },
+    streak: { count: 3, since: new Date('2026-11-23T02:04:12Z'), notifiedBefore: 2, lastNotifiedAt: new Date('2026-11-24T02:04:40Z') },
     failure,
     evidence: {
       ...container,
+      attempts: attemptsOf(pods),
       logTail: [
         'INFO  nightly-report 2.14.0: report for 2026-11-24, all regions',
         'INFO  fetched 1,204,332 order rows in 41.2 s',

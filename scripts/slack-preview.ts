@@ -46,8 +46,16 @@ function labelled(prose: string, style: TextStyle): string {
   return inlineText(prose, style);
 }
 
+/** Applies `format` to the text outside `code` spans only: as in Slack, `*` inside backticks is not bold. */
+function outsideCode(text: string, format: (prose: string) => string, code: (span: string) => string = (span) => span): string {
+  return text
+    .split(/(`[^`\n]+`)/)
+    .map((part, index) => (index % 2 === 1 ? code(part) : format(part)))
+    .join('');
+}
+
 function inlineText(prose: string, style: TextStyle): string {
-  return unescape(emoji(prose).replace(/\*([^*\n]+)\*/g, (_whole, bold: string) => style.bold(bold)));
+  return unescape(outsideCode(emoji(prose), (part) => part.replace(/\*([^*\n]+)\*/g, (_whole, bold: string) => style.bold(bold))));
 }
 
 /** One mrkdwn string (the notification text, say) as plain text. */
@@ -101,11 +109,11 @@ function mrkdwnHtml(mrkdwn: string): string {
   return pieces(mrkdwn)
     .map((piece) => {
       if (piece.kind === 'code') return `<pre>${piece.lines.join('\n')}</pre>`;
-      const inline = emoji(piece.text)
-        .replace(/"/g, '&quot;')
-        .replace(/`([^`\n]+)`/g, '<code>$1</code>')
-        .replace(/\*([^*\n]+)\*/g, '<b>$1</b>')
-        .replace(/\n/g, '<br>');
+      const inline = outsideCode(
+        emoji(piece.text).replace(/"/g, '&quot;'),
+        (part) => part.replace(/\*([^*\n]+)\*/g, '<b>$1</b>'),
+        (span) => `<code>${span.slice(1, -1)}</code>`,
+      ).replace(/\n/g, '<br>');
       return `<div>${inline}</div>`;
     })
     .join('');
