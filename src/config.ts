@@ -39,6 +39,9 @@ export interface Config {
   /** More failures than GROUP_THRESHOLD within GROUP_WINDOW (per destination) become digests; 0 turns it off. */
   readonly groupThreshold: number;
   readonly groupWindowMs: number;
+  /** A dead man's switch: pinged (GET) every heartbeatIntervalMs while watching and delivering. A secret. */
+  readonly heartbeatUrl: string | undefined;
+  readonly heartbeatIntervalMs: number;
   /**
    * Named webhooks (SLACK_ROUTE_<NAME>) by route name (lower case, `_` as `-`); SLACK_WEBHOOK_URL is the route
    * `default` and is not in here. Secrets: a Map, so JSON and pino print it as {}; log routeFingerprints() instead.
@@ -157,6 +160,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, op
       NOTIFY_RECOVERY: bool({ default: true }),
       GROUP_THRESHOLD: integer(0, 10_000)({ default: 5 }),
       GROUP_WINDOW: duration({ default: 10_000 }),
+      HEARTBEAT_URL: webhookUrl({ default: undefined }),
+      HEARTBEAT_INTERVAL: duration({ default: 60_000 }),
       NAMESPACE_ROUTES: str({ default: undefined }),
       ALSO_SEND_TO: str({ default: undefined }),
       ALLOW_BROADCAST_MENTIONS: bool({ default: false }),
@@ -205,6 +210,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, op
     notifyRecovery: clean.NOTIFY_RECOVERY,
     groupThreshold: clean.GROUP_THRESHOLD,
     groupWindowMs: clean.GROUP_WINDOW,
+    heartbeatUrl: clean.HEARTBEAT_URL,
+    heartbeatIntervalMs: clean.HEARTBEAT_INTERVAL,
     ...routing,
   });
 }

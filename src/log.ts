@@ -13,7 +13,7 @@ export function createLogger(level: LevelWithSilent, destination?: DestinationSt
       base: { app: 'kube-job-alerts' },
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
-      redact: { paths: ['url', 'webhookUrl', '*.url', '*.webhookUrl', 'config.slackWebhookUrl', 'config.routes'], censor: '[redacted]' },
+      redact: { paths: ['url', 'webhookUrl', '*.url', '*.webhookUrl', 'config.slackWebhookUrl', 'config.heartbeatUrl', 'config.routes'], censor: '[redacted]' },
     },
     destination,
   );

@@ -17,6 +17,7 @@ import { RecordCache } from './kube/record-cache.ts';
 import { NamespaceWatch } from './kube/namespaces.ts';
 import { isJobWatched, jobListOptions, watchScope } from './route/watched.ts';
 import { JobWatch } from './kube/watching.ts';
+import { Heartbeat } from './heartbeat.ts';
 import { createLogger, type Logger } from './log.ts';
 import { Metrics } from './metrics.ts';
 import { Outbox } from './notify/outbox.ts';
@@ -50,7 +51,8 @@ export async function runDaemon(env: Readonly<Record<string, string | undefined>
   const namespaces = namespacesToWatch(config.watchNamespaces, config.podNamespace, clients.config);
   logger.info(
     {
-      config: { ...config, slackWebhookUrl: undefined, routes: undefined },
+      config: { ...config, slackWebhookUrl: undefined, routes: undefined, heartbeatUrl: undefined },
+      heartbeat: config.heartbeatUrl ? webhookFingerprint(config.heartbeatUrl) : undefined,
       webhook: config.slackWebhookUrl ? webhookFingerprint(config.slackWebhookUrl) : undefined,
       routes: routeFingerprints(config, webhookFingerprint),
       server: clients.server,
@@ -147,12 +149,28 @@ export async function runDaemon(env: Readonly<Record<string, string | undefined>
     metrics,
   });
   records.listen(controller);
+  const heartbeat = config.heartbeatUrl
+    ? new Heartbeat({
+        url: config.heartbeatUrl,
+        fingerprint: webhookFingerprint(config.heartbeatUrl),
+        intervalMs: config.heartbeatIntervalMs,
+        logger: logger.child({ module: 'heartbeat' }),
+        unhealthy: () => {
+          const waiting = watch.notSynced();
+          if (waiting.length > 0) return `not watching: ${waiting.join(', ')}`;
+          const stuckMs = outbox.oldestWaitingMs();
+          if (stuckMs > Math.max(300_000, 2 * config.heartbeatIntervalMs)) return `a message has waited ${Math.round(stuckMs / 1000)} s for Slack`;
+          return undefined;
+        },
+      })
+    : undefined;
   const { server, port } = await startServer(config.httpPort, watch, metrics.registry);
   logger.info({ port }, 'serving /healthz, /readyz and /metrics');
 
   onStopSignal(logger, settings.shutdown.exitDeadlineMs, async () => {
     await Promise.all([watch.stop(), namespaceWatch?.stop()]);
     storms.stop();
+    heartbeat?.stop();
     await Promise.all([controller.stop(settings.shutdown.drainMs), outbox.stop(settings.shutdown.drainMs)]);
     server.close();
   });
@@ -161,6 +179,7 @@ export async function runDaemon(env: Readonly<Record<string, string | undefined>
   void namespaceWatch?.start();
   await watch.start();
   await watch.whenSynced();
+  heartbeat?.start();
   logger.info({ queued: controller.queued }, 'caches synced: alerting');
   controller.start();
 }

@@ -40,6 +40,8 @@ interface Item<Message> {
   readonly notification: Notification;
   readonly message: Message;
   readonly bytes: number;
+  /** When it was handed over (ms): how long a destination has kept it waiting. */
+  readonly since: number;
 }
 
 interface Lane<Message> {
@@ -47,6 +49,7 @@ interface Lane<Message> {
   readonly waiting: Item<Message>[];
   bytes: number;
   sending: Promise<void> | undefined;
+  current: Item<Message> | undefined;
 }
 
 export class Outbox<Message> {
@@ -69,12 +72,22 @@ export class Outbox<Message> {
     if (!item) return;
     const transport = this.#options.transportFor(notification);
     let lane = this.#lanes.get(transport.name);
-    if (!lane) this.#lanes.set(transport.name, (lane = { transport, waiting: [], bytes: 0, sending: undefined }));
+    if (!lane) this.#lanes.set(transport.name, (lane = { transport, waiting: [], bytes: 0, sending: undefined, current: undefined }));
     lane.waiting.push(item);
     lane.bytes += item.bytes;
     this.#bound(lane);
     this.#depth();
     this.#pump(lane);
+  }
+
+  /** How long the oldest message not yet delivered has waited (ms), over all lanes; 0 when none waits. */
+  oldestWaitingMs(now = Date.now()): number {
+    let oldest = now;
+    for (const lane of this.#lanes.values()) {
+      if (lane.current) oldest = Math.min(oldest, lane.current.since);
+      if (lane.waiting[0]) oldest = Math.min(oldest, lane.waiting[0].since);
+    }
+    return now - oldest;
   }
 
   /** Notifications rendered and not yet answered, over all lanes. */
@@ -114,7 +127,7 @@ export class Outbox<Message> {
   #render(notification: Notification): Item<Message> | undefined {
     try {
       const message = this.#options.render(notification);
-      return { notification, message, bytes: JSON.stringify(message).length };
+      return { notification, message, bytes: JSON.stringify(message).length, since: Date.now() };
     } catch (error) {
       this.#options.logger.error({ subject: subjectOf(notification), kind: notification.kind, err: error instanceof Error ? error.stack : String(error) }, 'could not render the message: not sent');
       this.#settle(notification, { ok: false, permanent: true, error: 'render_error', attempts: 0 });
@@ -154,6 +167,7 @@ export class Outbox<Message> {
     if (lane.sending || lane.waiting.length === 0 || this.#abort.signal.aborted) return;
     const item = lane.waiting.shift()!;
     lane.bytes -= item.bytes;
+    lane.current = item;
     this.#depth();
     lane.sending = lane.transport
       .post(item.message, this.#abort.signal)
@@ -165,6 +179,7 @@ export class Outbox<Message> {
       .then((result) => this.#settle(item.notification, result))
       .finally(() => {
         lane.sending = undefined;
+        lane.current = undefined;
         this.#pump(lane);
       });
   }

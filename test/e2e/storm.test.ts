@@ -3,6 +3,8 @@
  * names every other one in digests, each Job exactly once, and marks each Job once its digest is delivered.
  */
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { startApiServer, type ApiServer } from '../world/apiserver.ts';
 import { failJob, startJob } from '../world/cluster.ts';
@@ -12,18 +14,45 @@ import { startSlack, type SlackEmulator } from '../world/slack.ts';
 let api: ApiServer;
 let slack: SlackEmulator;
 let daemon: Daemon;
+/** A dead man's switch service: it records each ping. */
+const pings: number[] = [];
+const monitor = createServer((request, response) => {
+  if (request.method === 'GET' && request.url === '/ping/5ecr3t-uuid') pings.push(Date.now());
+  response.writeHead(200).end('OK');
+});
 
 before(async () => {
+  await new Promise<void>((resolve) => monitor.listen(0, '127.0.0.1', resolve));
   api = await startApiServer({ bookmarkIntervalMs: 500 });
   slack = await startSlack();
-  daemon = startDaemon({ KUBECONFIG: api.kubeconfigPath, SLACK_WEBHOOK_URL: slack.url, HTTP_PORT: '0', GROUP_THRESHOLD: '5', GROUP_WINDOW: '2s', LOG_TAIL_LINES: '0' });
+  daemon = startDaemon({
+    KUBECONFIG: api.kubeconfigPath,
+    SLACK_WEBHOOK_URL: slack.url,
+    HTTP_PORT: '0',
+    GROUP_THRESHOLD: '5',
+    GROUP_WINDOW: '2s',
+    LOG_TAIL_LINES: '0',
+    HEARTBEAT_URL: `http://127.0.0.1:${(monitor.address() as AddressInfo).port}/ping/5ecr3t-uuid`,
+    HEARTBEAT_INTERVAL: '500ms',
+  });
   await daemon.ready();
 });
 
 after(async () => {
   await daemon.stop('SIGKILL');
+  monitor.closeAllConnections();
+  monitor.close();
+  assert.doesNotMatch(daemon.output, /5ecr3t-uuid/, 'the heartbeat URL appeared in the output');
   await slack.close();
   await api.close();
+});
+
+describe('the heartbeat, end to end', () => {
+  it('pings HEARTBEAT_URL every HEARTBEAT_INTERVAL while watching and delivering', async () => {
+    const from = pings.length;
+    for (let i = 0; i < 100 && pings.length < from + 3; i++) await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.ok(pings.length >= from + 3, `${pings.length - from} pings`);
+  });
 });
 
 describe('a storm, end to end', () => {

@@ -55,6 +55,8 @@ describe('loadConfig', () => {
       notifyRecovery: true,
       groupThreshold: 5,
       groupWindowMs: 10_000,
+      heartbeatUrl: undefined,
+      heartbeatIntervalMs: 60_000,
       routes: new Map(),
       namespaceRoutes: [],
       alsoSendTo: undefined,
