@@ -5,13 +5,16 @@
  * env), so rules, variables and settings that others add to deploy/ are compared without editing this test.
  */
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
+import { promisify } from 'node:util';
 import type { V1Container, V1Deployment, V1EnvVar } from '@kubernetes/client-node';
 import { loadConfig } from '../../src/config.ts';
 import { packageVersion } from '../../src/version.ts';
-import { configVariables, only, parseManifests, renderDeployText, renderWithComponents, resolvedEnv, roleRules, unknownFields, type GrantedRule, type Manifest } from '../world/deploy.ts';
+import { configVariables, only, parseManifests, renderDeployText, renderWithComponents, repoRoot, resolvedEnv, roleRules, unknownFields, type GrantedRule, type Manifest } from '../world/deploy.ts';
+import { startApiServer } from '../world/apiserver.ts';
 import { CHART, helm, templateChart } from '../world/helm.ts';
 import { assertValid } from '../world/schemas.ts';
 
@@ -309,6 +312,23 @@ describe('chart values', () => {
   it('monitoring, NetworkPolicy and PodDisruptionBudget are off by default (on, they equal deploy/components: above)', async () => {
     assert.deepEqual(kindsOf((await rendered(withSecret)).objects), ['Deployment', 'Role', 'RoleBinding', 'Service', 'ServiceAccount']);
   });
+});
+
+describe('the chart\'s RBAC, enforced by the API-server emulator, grants everything `kube-job-alerts check` asks', () => {
+  for (const watchNamespaces of [[], ['*'], ['batch', 'etl']]) {
+    it(`watchNamespaces: ${JSON.stringify(watchNamespaces)}`, async (t) => {
+      const { objects } = await rendered({ ...withSecret, watchNamespaces });
+      const api = await startApiServer({ rbac: roleRules(objects) });
+      t.after(() => api.close());
+      const env = Object.fromEntries((containerOf(objects).env ?? []).filter((variable) => variable.value !== undefined).map((variable) => [variable.name, variable.value]));
+      // As `kubectl exec deploy/kube-job-alerts -- kube-job-alerts check` would run it, with the pod's variables.
+      const check = promisify(execFile)(process.execPath, [join(repoRoot, 'bin/kube-job-alerts.js'), 'check'], {
+        env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env, KUBECONFIG: api.kubeconfigPath, POD_NAMESPACE: NAMESPACE },
+      });
+      const { stdout } = await check;
+      assert.match(stdout, /All \d+ permissions granted\./);
+    });
+  }
 });
 
 describe('values.schema.json refuses bad values, naming the value', () => {
