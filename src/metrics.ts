@@ -19,8 +19,9 @@ import { packageVersion } from './version.ts';
 export const JOB_REASONS = ['BackoffLimitExceeded', 'DeadlineExceeded', 'PodFailurePolicy', 'FailedIndexes', 'MaxFailedIndexesExceeded'] as const;
 
 /**
- * The errors Slack documents for incoming webhooks, plus `internal_error` (our own bug while alerting). An error
- * Slack adds later, or `http_<status>` for an answer that is not one of its error strings, is counted as it comes.
+ * The errors Slack documents for incoming webhooks, plus the two ways the daemon itself gives up on an alert:
+ * `internal_error` (a bug while alerting) and `outbox_full` (a storm outgrew the outbox while Slack was slow). An
+ * error Slack adds later, or `http_<status>` for an answer that is not one of its error strings, is counted as it comes.
  */
 export const SLACK_ERRORS = [
   'invalid_payload',
@@ -36,6 +37,7 @@ export const SLACK_ERRORS = [
   'team_disabled',
   'invalid_token',
   'internal_error',
+  'outbox_full',
 ] as const;
 
 /** Every reason decide/ skips a failure for: an object, so the compiler names one added there and missing here. */
@@ -102,7 +104,7 @@ export class Metrics {
     });
     this.alertsFailed = new Counter({
       name: `${METRIC_PREFIX}alerts_failed_total`,
-      help: 'Alerts given up on, by Slack\'s error (no_service, channel_is_archived, invalid_payload, http_4xx, ...) or internal_error.',
+      help: 'Alerts given up on, by Slack\'s error (no_service, channel_is_archived, invalid_payload, http_4xx, ...), or internal_error, outbox_full.',
       labelNames: ['slack_error'],
       registers,
     });
