@@ -221,6 +221,14 @@ describe('chart values', () => {
     assert.match(deploymentOf(objects).spec!.template.metadata!.annotations!['checksum/webhook']!, /^[0-9a-f]{64}$/);
   });
 
+  it('routes: each a named webhook from its own Secret (SLACK_ROUTE_<NAME>), which the daemon reads as that route', async () => {
+    const { objects } = await rendered({ ...withSecret, slack: { webhook: { existingSecret: 'kube-job-alerts' }, routes: { 'team-a': { existingSecret: 'slack-team-a' }, data: { existingSecret: 'slack-data', key: 'url' } } } });
+    const env = containerOf(objects).env ?? [];
+    assert.deepEqual(env.find((variable) => variable.name === 'SLACK_ROUTE_TEAM_A')?.valueFrom, { secretKeyRef: { name: 'slack-team-a', key: 'webhook-url' } });
+    assert.deepEqual(env.find((variable) => variable.name === 'SLACK_ROUTE_DATA')?.valueFrom, { secretKeyRef: { name: 'slack-data', key: 'url' } });
+    assert.deepEqual([...loadConfig(resolvedEnv(env)).routes.keys()].sort(), ['data', 'team-a']);
+  });
+
   it('no webhook and no dry run: refused, saying what to set', async () => {
     assert.match(await refused({}), /slack\.webhook: set existingSecret .* or url .*, or set dryRun: true/);
   });
@@ -341,6 +349,8 @@ describe('values.schema.json refuses bad values, naming the value', () => {
     ['* with other namespaces', { ...withSecret, watchNamespaces: ['*', 'a'] }, /\/watchNamespaces/],
     ['a namespace that is not a DNS label', { ...withSecret, watchNamespaces: ['Batch'] }, /\/watchNamespaces/],
     ['a variable the chart sets itself, through env', { ...withSecret, env: { SLACK_WEBHOOK_URL: 'x' } }, /SLACK_WEBHOOK_URL/],
+    ['a route\'s webhook in plain env (it belongs in a Secret: slack.routes)', { ...withSecret, env: { SLACK_ROUTE_OPS: 'https://hooks.slack.com/x' } }, /SLACK_ROUTE_OPS/],
+    ['a route without its Secret', { slack: { webhook: { existingSecret: 'a' }, routes: { ops: { key: 'url' } } } }, /\/slack\/routes\/ops/],
     ['two replicas without leader election', { ...withSecret, replicaCount: 2 }, /\/leaderElection\/enabled/],
     ['a digest that is not sha256', { ...withSecret, image: { digest: 'sha256:abc' } }, /\/image\/digest/],
   ];
