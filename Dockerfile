@@ -1,6 +1,8 @@
+# syntax=docker/dockerfile:1
 # Build with Node 24, run on distroless Node 24 as a numeric non-root user with production dependencies only.
 # These steps cannot be built on the project's CI machines (no Docker engine); test/e2e/package.test.ts runs the
-# same commands in a clean copy: npm ci, npm run build, npm ci --omit=dev, node dist/cli.js.
+# same commands in a clean copy: npm ci, npm run build, npm ci --omit=dev, node dist/cli.js, kube-job-alerts.
+# Released images are built by .github/workflows/release.yml for linux/amd64 and linux/arm64.
 FROM node:24-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
@@ -17,11 +19,15 @@ RUN npm ci --omit=dev --no-audit --no-fund
 FROM gcr.io/distroless/nodejs24-debian12:nonroot
 WORKDIR /app
 ENV NODE_ENV=production
+# Written out rather than inherited: `kube-job-alerts` (below) must be found by `kubectl exec`.
+ENV PATH=/usr/local/bin:/nodejs/bin:/usr/bin:/bin
 COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY package.json ./
+COPY --chmod=0755 docker/kube-job-alerts /usr/local/bin/kube-job-alerts
 USER 65532:65532
 EXPOSE 8080
 # The daemon is PID 1 and handles SIGTERM itself (drains, exits 0 within 10 s).
-# The entrypoint is the CLI (its default command is `run`), so `kubectl exec ... -- /nodejs/bin/node dist/cli.js check` works.
+# The entrypoint is the CLI (its default command is `run`); the same CLI is `kube-job-alerts` on PATH, so
+# `kubectl exec deploy/kube-job-alerts -- kube-job-alerts check` checks the pod's own permissions.
 ENTRYPOINT ["/nodejs/bin/node", "dist/cli.js"]

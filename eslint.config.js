@@ -15,6 +15,11 @@ export default tseslint.config(
     },
   },
   {
+    // Plain JavaScript that any Node.js can load (bin/require-node.js says which version is needed).
+    files: ['bin/**/*.js'],
+    languageOptions: { globals: { process: 'readonly', URL: 'readonly' } },
+  },
+  {
     files: ['src/**/*.ts'],
     ignores: ['src/kube/**'],
     rules: {

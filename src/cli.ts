@@ -10,7 +10,6 @@
  * process.env is read in exactly one place, runCommandLine() below (the entry points, this file and main.ts, both
  * go through it); everything else gets `env` as a value and hands it to config.ts, which validates it.
  */
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { Alert } from './alert.ts';
 import { ConfigError, loadConfig, routeFingerprints, type Config, type LoadOptions } from './config.ts';
@@ -20,6 +19,7 @@ import { linksFor, linkValuesOf } from './route/links.ts';
 import { describeJobs, describeNamespaces, watchScope } from './route/watched.ts';
 import { withLinks } from './slack/actions.ts';
 import { buildAlert } from './slack/format.ts';
+import { packageVersion } from './version.ts';
 
 // The Kubernetes client alone takes about a second to load: commands import what they use when they run, so
 // --help, --version and a usage error answer at once.
@@ -132,9 +132,7 @@ export function parseCommandLine(argv: readonly string[]): Invocation {
 }
 
 export function version(): string {
-  // ../package.json from src/ and from dist/ alike.
-  const manifest = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
-  return manifest.version;
+  return packageVersion();
 }
 
 /** Runs one invocation. 'running' means the daemon started and the process must be left to it. */

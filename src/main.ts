@@ -120,7 +120,7 @@ export async function runDaemon(env: Readonly<Record<string, string | undefined>
     onSettled: (notification, result) => controller.settled(notification, result),
     logger: logger.child({ module: 'outbox' }),
     ...settings.outbox,
-    onDropped: () => metrics.alertsFailed.inc({ reason: 'outbox_full' }),
+    onDropped: () => metrics.alertsFailed.inc({ slack_error: 'outbox_full' }),
   });
   const storms = new StormGate({ next: outbox, threshold: config.groupThreshold, windowMs: config.groupWindowMs, perDigest: settings.outbox.perDigest, now: Date.now });
   // Namespace annotations (route, mention, runbook) only when asked for: it needs RBAC on namespaces (README).

@@ -175,7 +175,7 @@ export class AlertController {
     const err = error instanceof Error ? error.message : String(error);
     if (retries >= (this.#options.maxRetries ?? 12)) {
       this.#queue.forget(key);
-      this.#options.metrics.alertsFailed.inc({ reason: 'internal_error' });
+      this.#options.metrics.alertsFailed.inc({ slack_error: 'internal_error' });
       this.#options.logger.error({ key, err, retries }, 'giving up on this object after repeated errors');
       return;
     }
@@ -256,7 +256,7 @@ export class AlertController {
           }
           const failure = verdict.run.failure!;
           marks.decided(verdict.run.uid);
-          metrics.failuresDetected.inc({ reason: failure.reason });
+          metrics.failuresDetected.inc({ job_reason: failure.reason });
           logger.info(
             { job: `${failure.namespace}/${failure.name}`, uid: failure.uid, reason: failure.reason, cronJob: failure.cronJob, streak: verdict.streak?.count, kind: verdict.kind },
             'job failed',

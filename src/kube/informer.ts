@@ -82,6 +82,7 @@ export class Informer<T extends KubernetesObject> {
   constructor(options: InformerOptions<T>) {
     this.resource = options.resource;
     this.#options = options;
+    options.metrics?.informerCreated(options.resource);
     const random = options.random ?? Math.random;
     const onSilence = () => {
       options.logger.info({ resource: options.resource }, 'watch was silent: resuming it from the last resourceVersion');

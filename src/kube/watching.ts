@@ -36,6 +36,8 @@ export class JobWatch {
     this.#clients = clients;
     this.#logger = logger;
     this.#callTimeoutMs = options.callTimeoutMs ?? 10_000;
+    // /metrics' ready gauge says what /readyz says (this object is /readyz's source too).
+    metrics.reportReadiness(() => this.notSynced().length === 0);
     const scopes: (string | undefined)[] = options.namespaces === 'all' ? [undefined] : [...options.namespaces];
     // A namespace exclusion (field selector) only applies to the cluster-wide list; the label selector to every one.
     const { labelSelector, fieldSelector } = options.jobSelectors ?? {};

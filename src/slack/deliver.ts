@@ -6,7 +6,7 @@
  * - retry later: 429 pauses the whole queue for Retry-After, then retries the same message; 5xx, network errors and
  *   timeouts retry with full-jitter backoff, with no attempt limit: an alert is never dropped for a transient error.
  * - never retry: any other 4xx (no_service, channel_is_archived, invalid_payload, ...) is logged at error level
- *   with Slack's error string and counted in alerts_failed_total{reason}; retrying cannot fix a revoked webhook.
+ *   with Slack's error string and counted in alerts_failed_total{slack_error}; retrying cannot fix a revoked webhook.
  * - absorb: deliver() never throws. A shutdown (the signal) ends the wait with `aborted`, and the caller does not
  *   mark the Job as alerted, so the next start sends it.
  * Posts are serialized in a FIFO queue and spaced by minIntervalMs: Slack allows about one message per second
@@ -172,7 +172,7 @@ export class SlackDeliverer implements Deliverer {
           case 'aborted':
             return aborted(attempts);
           case 'rejected':
-            this.#metrics?.alertsFailed.inc({ reason: outcome.error });
+            this.#metrics?.alertsFailed.inc({ slack_error: outcome.error });
             this.#logger.error(
               { status: outcome.status, slackError: outcome.error, attempts },
               `slack refused the alert for good (${outcome.error}): check the webhook; this alert is dropped`,

@@ -8,20 +8,24 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { V1Container, V1Deployment, V1EnvVar, V1PodDisruptionBudget, V1Service, V1ServiceAccount } from '@kubernetes/client-node';
+import type { V1Container, V1Deployment, V1PodDisruptionBudget, V1Service, V1ServiceAccount } from '@kubernetes/client-node';
 import { loadConfig } from '../../src/config.ts';
+import { packageVersion } from '../../src/version.ts';
 import { requiredPermissions } from '../../src/kube/permissions.ts';
 import {
+  configVariables,
   only,
   parseManifests,
   renderDeploy,
   renderDeployText,
   repoRoot,
+  resolvedEnv,
   roleRules,
   unknownFields,
   type GrantedRule,
   type Manifest,
 } from '../world/deploy.ts';
+import { assertValid } from '../world/schemas.ts';
 
 const NAMESPACE = 'kube-job-alerts';
 const OVERLAY = 'deploy/overlays/cluster-wide';
@@ -31,60 +35,17 @@ const LABELS = {
   'app.kubernetes.io/component': 'controller',
   'app.kubernetes.io/part-of': 'kube-job-alerts',
   'app.kubernetes.io/managed-by': 'kustomize',
+  'app.kubernetes.io/version': packageVersion(),
 };
 /** What src/main.ts promises: SIGTERM drains and exits within this. */
 const DRAIN_SECONDS = 10;
 
-// --- schemas ---------------------------------------------------------------------------------------------------
-
-type Model = new (data: never) => { validate(): void };
-const schemas: Record<string, () => Promise<Model>> = {
-  'v1/Namespace': async () => (await import('kubernetes-models/v1/Namespace')).Namespace,
-  'v1/ServiceAccount': async () => (await import('kubernetes-models/v1/ServiceAccount')).ServiceAccount,
-  'v1/Service': async () => (await import('kubernetes-models/v1/Service')).Service,
-  'apps/v1/Deployment': async () => (await import('kubernetes-models/apps/v1/Deployment')).Deployment,
-  'rbac.authorization.k8s.io/v1/Role': async () => (await import('kubernetes-models/rbac.authorization.k8s.io/v1/Role')).Role,
-  'rbac.authorization.k8s.io/v1/RoleBinding': async () => (await import('kubernetes-models/rbac.authorization.k8s.io/v1/RoleBinding')).RoleBinding,
-  'rbac.authorization.k8s.io/v1/ClusterRole': async () => (await import('kubernetes-models/rbac.authorization.k8s.io/v1/ClusterRole')).ClusterRole,
-  'rbac.authorization.k8s.io/v1/ClusterRoleBinding': async () =>
-    (await import('kubernetes-models/rbac.authorization.k8s.io/v1/ClusterRoleBinding')).ClusterRoleBinding,
-  'policy/v1/PodDisruptionBudget': async () => (await import('kubernetes-models/policy/v1/PodDisruptionBudget')).PodDisruptionBudget,
-};
-
-async function assertValid(objects: readonly Manifest[]): Promise<void> {
-  for (const object of objects) {
-    const load = schemas[`${object.apiVersion}/${object.kind}`];
-    assert.ok(load, `no schema listed for ${object.apiVersion} ${object.kind}: add it to this test`);
-    const Model = await load();
-    assert.doesNotThrow(() => new Model(object as never).validate(), `${object.kind} ${object.metadata.name}`);
-  }
-}
-
 // --- the code's side: config names, API calls ------------------------------------------------------------------
-
-/** The variables loadConfig declares (`NAME: validator(...)` in its cleanEnv spec); it ignores any other. */
-function configVariables(): string[] {
-  const source = readFileSync(join(repoRoot, 'src/config.ts'), 'utf8');
-  return [...source.matchAll(/^\s+([A-Z][A-Z0-9_]*):\s*\w+\(/gm)].map((match) => match[1]!);
-}
 
 /** Families of variables loadConfig reads by prefix (`export const ROUTE_VARIABLE_PREFIX = 'SLACK_ROUTE_'`): one Config field each. */
 function configVariablePrefixes(): string[] {
   const source = readFileSync(join(repoRoot, 'src/config.ts'), 'utf8');
   return [...source.matchAll(/^export const \w+_PREFIX = '([A-Z][A-Z0-9_]*_)';$/gm)].map((match) => match[1]!);
-}
-
-/** The env a kubelet would give the container, with stand-ins for Secret and downward-API values. */
-function resolvedEnv(env: readonly V1EnvVar[]): Record<string, string> {
-  const resolved: Record<string, string> = {};
-  for (const variable of env) {
-    if (variable.valueFrom?.secretKeyRef) resolved[variable.name] = 'https://hooks.slack.com/services/T000/B000/XXXXXXXX';
-    else if (variable.valueFrom?.fieldRef?.fieldPath === 'metadata.name') resolved[variable.name] = 'kube-job-alerts-5d8f7c9b6-x7k2p';
-    else if (variable.valueFrom?.fieldRef?.fieldPath === 'metadata.namespace') resolved[variable.name] = 'kube-job-alerts';
-    else if (variable.valueFrom) assert.fail(`no stand-in for ${variable.name}'s valueFrom: add one`);
-    else resolved[variable.name] = variable.value ?? '';
-  }
-  return resolved;
 }
 
 /** `verb group/resource`, the unit RBAC grants. */
@@ -268,7 +229,7 @@ function sharedChecks(name: string, dir: string, expectedKinds: string[]): void 
       ['resources.requests.memory', '64Mi'],
       ['resources.limits.memory', '256Mi'],
       ['resources.limits.cpu', undefined],
-      ['image', 'ghcr.io/kube-job-alerts/kube-job-alerts:0.1.0'],
+      ['image', `ghcr.io/kube-job-alerts/kube-job-alerts:${packageVersion()}`],
       ['volumeMounts', undefined],
     ];
     for (const [path, expected] of containerSettings) {

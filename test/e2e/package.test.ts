@@ -4,12 +4,12 @@
  * tree's node_modules, or a runtime import of a devDependency fails here.
  *   build:  package.json, package-lock.json, tsconfig*.json, src/  ->  npm ci, npm run build
  *   deps:   package.json, package-lock.json                        ->  npm ci --omit=dev
- *   image:  deps' node_modules + build's dist/ + package.json      ->  node dist/cli.js
+ *   image:  deps' node_modules + build's dist/ + package.json      ->  node dist/cli.js, and `kube-job-alerts`
  * npm ci reuses npm's cache (--prefer-offline), so only a cold cache goes to the registry.
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -39,6 +39,16 @@ async function npm(cwd: string, args: string[]): Promise<number> {
   const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
   assert.equal(code, 0, `npm ${args.join(' ')} in ${cwd} failed:\n${output.slice(-4000)}`);
   return Date.now() - started;
+}
+
+async function runToEnd(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(command, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
+  return { code, stdout, stderr };
 }
 
 function copy(from: string, to: string, paths: readonly string[]): void {
@@ -72,7 +82,7 @@ it("the Dockerfile's steps work in a clean copy, and the image runs with product
   t.diagnostic(timings.join(', '));
 
   // No devDependency, direct or transitive (the lockfile marks them `dev`), is in the image.
-  const manifest = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { devDependencies: Record<string, string> };
+  const manifest = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { version: string; devDependencies: Record<string, string> };
   const lock = JSON.parse(readFileSync(join(REPO, 'package-lock.json'), 'utf8')) as { packages: Record<string, LockEntry> };
   const devOnly = Object.entries(lock.packages).filter(([path, entry]) => path !== '' && entry.dev === true).map(([path]) => path);
   for (const name of ['typescript', 'eslint', 'kubernetes-models']) assert.ok(name in manifest.devDependencies, `${name} is a devDependency`);
@@ -81,13 +91,30 @@ it("the Dockerfile's steps work in a clean copy, and the image runs with product
   assert.deepEqual(present, [], 'devDependencies in the image');
   assert.ok(existsSync(join(image, 'node_modules', '@kubernetes', 'client-node')), 'production dependencies are in the image');
 
-  // The image's ENTRYPOINT, node dist/cli.js, against the API-server emulator, in dry run.
   const api = await startApiServer({ bookmarkIntervalMs: 500 });
   t.after(() => api.close());
+  const imageEnv = { PATH: process.env.PATH ?? '', HOME: home, NODE_ENV: 'production', KUBECONFIG: api.kubeconfigPath };
+
+  // `kubectl exec deploy/kube-job-alerts -- kube-job-alerts check`: the launcher the Dockerfile puts on PATH, with
+  // its /app paths pointed at this copy (its first line, /nodejs/bin/node, is the distroless image's node).
+  const dockerfile = readFileSync(join(REPO, 'Dockerfile'), 'utf8');
+  assert.match(dockerfile, /^COPY --chmod=0755 docker\/kube-job-alerts \/usr\/local\/bin\/kube-job-alerts$/m);
+  assert.match(dockerfile, /^ENV PATH=\/usr\/local\/bin:/m);
+  const launcherText = readFileSync(join(REPO, 'docker/kube-job-alerts'), 'utf8');
+  assert.match(launcherText, /^#!\/nodejs\/bin\/node\n/);
+  const launcher = join(image, 'kube-job-alerts');
+  writeFileSync(launcher, launcherText.replaceAll('/app/', `${image}/`));
+  const version = await runToEnd(process.execPath, [launcher, '--version'], image, imageEnv);
+  assert.deepEqual(version, { code: 0, stdout: `kube-job-alerts ${manifest.version}\n`, stderr: '' });
+  const check = await runToEnd(process.execPath, [launcher, 'check'], image, imageEnv);
+  assert.equal(check.code, 0, check.stdout + check.stderr);
+  assert.match(check.stdout, /^All \d+ permissions granted\.$/m);
+
+  // The image's ENTRYPOINT, node dist/cli.js, against the API-server emulator, in dry run.
   const job = startJob(api, { name: 'packaged' });
   const child = spawn(process.execPath, ['dist/cli.js'], {
     cwd: image,
-    env: { PATH: process.env.PATH ?? '', HOME: home, NODE_ENV: 'production', KUBECONFIG: api.kubeconfigPath, DRY_RUN: 'true', HTTP_PORT: '0', CLUSTER_NAME: 'package', LOG_LEVEL: 'info' },
+    env: { ...imageEnv, DRY_RUN: 'true', HTTP_PORT: '0', CLUSTER_NAME: 'package', LOG_LEVEL: 'info' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));

@@ -60,7 +60,7 @@ describe('probes and metrics', () => {
     await daemon.waitForLog((line) => line.msg === 'alert delivered');
     const { status, body } = await get(port, '/metrics');
     assert.equal(status, 200);
-    assert.equal(sample(body, 'kube_job_alerts_failures_detected_total{reason="BackoffLimitExceeded"}'), 1);
+    assert.equal(sample(body, 'kube_job_alerts_failures_detected_total{job_reason="BackoffLimitExceeded"}'), 1);
     assert.equal(sample(body, 'kube_job_alerts_alerts_sent_total'), 1);
     assert.equal(sample(body, 'kube_job_alerts_slack_attempts_total{outcome="server_error"}'), 1);
     assert.equal(sample(body, 'kube_job_alerts_slack_attempts_total{outcome="ok"}'), 1);
@@ -68,6 +68,11 @@ describe('probes and metrics', () => {
     const last = sample(body, 'kube_job_alerts_last_successful_delivery_timestamp_seconds')!;
     assert.ok(Math.abs(last - Date.now() / 1000) < 60, `last delivery ${last}`);
     assert.match(body, /kube_job_alerts_slack_request_duration_seconds_bucket/);
-    assert.match(body, /kube_job_alerts_process_resident_memory_bytes/);
+    assert.match(body, /^process_resident_memory_bytes \d/m);
+    assert.match(body, /^nodejs_eventloop_lag_seconds \d/m);
+    assert.doesNotMatch(body, /kube_job_alerts_(process|nodejs)_/);
+    assert.match(body, /^kube_job_alerts_build_info\{version="\d+\.\d+\.\d+[^"]*",node="\d+\.\d+\.\d+"\} 1$/m);
+    assert.equal(sample(body, 'kube_job_alerts_ready'), 1);
+    assert.equal(sample(body, 'kube_job_alerts_informer_restarts_total{resource="jobs/default"}'), 0);
   });
 });

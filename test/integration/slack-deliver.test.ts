@@ -171,7 +171,7 @@ describe('SlackDeliverer against the emulator', { timeout: 10_000 }, () => {
       assert.deepEqual(await deliverer.deliver(payload()), { ok: false, permanent: true, status, error, attempts: 1 });
       assert.equal(slack.received.length, 1);
       assert.deepEqual(time.sleeps, []);
-      assert.equal(await counter(metrics.alertsFailed, { reason: error }), 1);
+      assert.equal(await counter(metrics.alertsFailed, { slack_error: error }), 1);
       assert.equal(await counter(metrics.slackAttempts, { outcome: 'rejected' }), 1);
       assert.equal(await counter(metrics.alertsSent), 0);
       const errors = lines.map((line) => JSON.parse(line)).filter((entry) => entry.level === 'error');

@@ -3,10 +3,12 @@
  * the RBAC rules it grants the daemon's ServiceAccount, in the shape the API-server emulator enforces (rbac.ts).
  */
 import { execFile } from 'node:child_process';
-import { resolve } from 'node:path';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { loadAllYaml } from '@kubernetes/client-node';
+import { loadAllYaml, type V1EnvVar } from '@kubernetes/client-node';
 import { kubectlPath } from './kubectl.ts';
 
 const run = promisify(execFile);
@@ -45,6 +47,22 @@ export async function renderDeployText(dir = 'deploy'): Promise<string> {
  */
 export function parseManifests(text: string): Manifest[] {
   return JSON.parse(JSON.stringify(loadAllYaml(text).filter((doc) => doc != null))) as Manifest[];
+}
+
+/**
+ * `dir` with the given components of deploy/components/ (`pdb`, `monitoring`, ...), as a user's kustomization
+ * would include them; rendered in a temporary directory (kustomize refers by relative paths only).
+ */
+export async function renderWithComponents(dir: string, components: readonly string[]): Promise<string> {
+  const work = mkdtempSync(join(tmpdir(), 'kustomize-'));
+  try {
+    const repo = relative(work, repoRoot);
+    const lines = ['resources:', `  - ${repo}/${dir}`, 'components:', ...components.map((name) => `  - ${repo}/deploy/components/${name}`)];
+    writeFileSync(join(work, 'kustomization.yaml'), `${lines.join('\n')}\n`);
+    return await renderDeployText(work);
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
 }
 
 /** The rendered objects of `dir` (default `deploy`, the namespace-scoped install). */
@@ -113,4 +131,23 @@ export function roleRules(objects: readonly Manifest[]): GrantedRule[] {
   }
   if (rules.length === 0) throw new Error(`no rules are bound to ServiceAccount ${account.namespace}/${account.name}`);
   return rules;
+}
+
+/** The variables loadConfig declares (`NAME: validator(...)` in its cleanEnv spec); it ignores any other. */
+export function configVariables(): string[] {
+  const source = readFileSync(join(repoRoot, 'src/config.ts'), 'utf8');
+  return [...source.matchAll(/^\s+([A-Z][A-Z0-9_]*):\s*\w+\(/gm)].map((match) => match[1]!);
+}
+
+/** The env a kubelet would give the container, with stand-ins for Secret and downward-API values. */
+export function resolvedEnv(env: readonly V1EnvVar[]): Record<string, string> {
+  const resolved: Record<string, string> = {};
+  for (const variable of env) {
+    if (variable.valueFrom?.secretKeyRef) resolved[variable.name] = 'https://hooks.slack.com/services/T000/B000/XXXXXXXX';
+    else if (variable.valueFrom?.fieldRef?.fieldPath === 'metadata.name') resolved[variable.name] = 'kube-job-alerts-5d8f7c9b6-x7k2p';
+    else if (variable.valueFrom?.fieldRef?.fieldPath === 'metadata.namespace') resolved[variable.name] = 'kube-job-alerts';
+    else if (variable.valueFrom) throw new Error(`no stand-in for ${variable.name}'s valueFrom: add one to resolvedEnv`);
+    else resolved[variable.name] = variable.value ?? '';
+  }
+  return resolved;
 }
