@@ -20,7 +20,7 @@
  * creation), d truncated to whole seconds and at least 1 s, as robfig's ConstantDelaySchedule.
  */
 import { Cron } from 'croner';
-import { offsetMs, zoneProblem } from './zone.ts';
+import { nextOffsetChange, offsetMs, zoneProblem } from './zone.ts';
 
 export interface Schedule {
   /** The schedule as written, without a TZ= prefix. */
@@ -48,7 +48,6 @@ export type ParsedSchedule =
   | { readonly ok: false; readonly reason: ScheduleProblemReason; readonly problem: string };
 
 const SECOND = 1000;
-const DAY = 86_400_000;
 
 /**
  * Parses `schedule` with `timeZone` (spec.timeZone: undefined or null when unset). Problems name the value:
@@ -317,33 +316,13 @@ class CronSchedule extends BaseSchedule {
       const match = this.#wallClock.nextRun(new Date(from + offset - (inclusive ? SECOND : 0)));
       if (match === null || match.getTime() >= limitWall) return undefined;
       const candidate = match.getTime() - offset;
-      const change = firstOffsetChange(this.zone, from, candidate, offset);
+      const change = nextOffsetChange(this.zone, from, candidate);
       if (change === undefined) return new Date(candidate);
       // The offset changed before the candidate: search again from the change, whose own wall clock may match.
       from = change;
       inclusive = true;
     }
   }
-}
-
-/** The first whole-second instant in (from, to] where the zone's offset is no longer `offset`, or undefined. */
-function firstOffsetChange(zone: string, from: number, to: number, offset: number): number | undefined {
-  for (let low = from; low < to;) {
-    const high = Math.min(low + DAY, to);
-    if (offsetMs(zone, high) !== offset) {
-      // Zones change offset on whole seconds: bisect in seconds.
-      let lowSecond = Math.floor(low / SECOND);
-      let highSecond = Math.floor(high / SECOND);
-      while (highSecond - lowSecond > 1) {
-        const middle = Math.floor((lowSecond + highSecond) / 2);
-        if (offsetMs(zone, middle * SECOND) === offset) lowSecond = middle;
-        else highSecond = middle;
-      }
-      return highSecond * SECOND;
-    }
-    low = high;
-  }
-  return undefined;
 }
 
 class EverySchedule extends BaseSchedule {
