@@ -1,6 +1,6 @@
 /**
- * Is a CronJob running on schedule? Pure: a CronJob object (either shape, see fields.ts) and `now` in, a verdict
- * and the time to look again out. The wiring keeps one timer per CronJob (the work queue's addAfter at
+ * Is a CronJob running on schedule? Pure: a CronJob's schedule facts (a CronJobRecord fits; `scheduleFacts` reads
+ * them from a CronJob object of either shape) and `now` in, a verdict and the time to look again out. The wiring keeps one timer per CronJob (the work queue's addAfter at
  * `nextCheckAt`), never a scan of every object.
  *
  * A run is missed when its expected time plus a grace has passed and `status.lastScheduleTime` (the scheduled time
@@ -17,6 +17,42 @@
  */
 import { child, count, fields, list, text, time } from './fields.ts';
 import { parseSchedule, type ScheduleProblemReason } from './schedule.ts';
+
+/**
+ * What a missed-schedule check reads of a CronJob. detect/records.ts's CronJobRecord has the first five; the
+ * optional three refine the verdict (unset: no starting deadline, runs never held by an active one).
+ */
+export interface ScheduleFacts {
+  readonly schedule: string | undefined;
+  readonly timeZone: string | undefined;
+  readonly suspended: boolean;
+  readonly createdAt: Date | undefined;
+  readonly lastScheduleTime: Date | undefined;
+  /** spec.startingDeadlineSeconds. */
+  readonly startingDeadlineSeconds?: number | undefined;
+  /** spec.concurrencyPolicy: Allow, Forbid or Replace. */
+  readonly concurrencyPolicy?: string | undefined;
+  /** How many Jobs status.active lists. */
+  readonly activeRuns?: number | undefined;
+}
+
+/** The schedule facts of a CronJob object, class instance or plain JSON. */
+export function scheduleFacts(cronJob: unknown): ScheduleFacts {
+  const spec = child(cronJob, 'spec');
+  const status = child(cronJob, 'status');
+  const timeZone = fields(spec)?.['timeZone'];
+  return {
+    schedule: text(spec, 'schedule'),
+    // An empty timeZone is set, not absent (Go loads "" as UTC); null is absent.
+    timeZone: typeof timeZone === 'string' ? timeZone : undefined,
+    suspended: fields(spec)?.['suspend'] === true,
+    createdAt: time(child(cronJob, 'metadata')?.['creationTimestamp']),
+    lastScheduleTime: time(status?.['lastScheduleTime']),
+    startingDeadlineSeconds: count(spec, 'startingDeadlineSeconds'),
+    concurrencyPolicy: text(spec, 'concurrencyPolicy'),
+    activeRuns: list(status, 'active').length,
+  };
+}
 
 export interface MissedScheduleOptions {
   /** MISSED_SCHEDULE_GRACE: the grace when spec.startingDeadlineSeconds is unset. */
@@ -50,19 +86,17 @@ export interface MissedSchedule {
   readonly schedule?: string;
 }
 
-export function missedSchedule(cronJob: unknown, now: Date, options: MissedScheduleOptions): MissedSchedule {
-  const spec = child(cronJob, 'spec');
-  const status = child(cronJob, 'status');
-  if (fields(spec)?.['suspend'] === true) return { missedCount: 0 };
+export function missedSchedule(cronJob: ScheduleFacts, now: Date, options: MissedScheduleOptions): MissedSchedule {
+  if (cronJob.suspended) return { missedCount: 0 };
 
-  const scheduleText = text(spec, 'schedule');
+  const scheduleText = cronJob.schedule;
   if (scheduleText === undefined) return { missedCount: 0, problem: 'spec.schedule is missing', problemReason: 'UnparseableSchedule' };
-  const parsed = parseSchedule(scheduleText, text(spec, 'timeZone'), options.defaultZone);
+  const parsed = parseSchedule(scheduleText, cronJob.timeZone, options.defaultZone);
   if (!parsed.ok) return { missedCount: 0, problem: parsed.problem, problemReason: parsed.reason };
   const schedule = parsed.schedule;
   const described = schedule.describe();
 
-  const deadlineSeconds = count(spec, 'startingDeadlineSeconds');
+  const deadlineSeconds = cronJob.startingDeadlineSeconds;
   const baseGraceMs = Math.max(deadlineSeconds === undefined || deadlineSeconds < 0 ? options.graceMs : deadlineSeconds * 1000, options.minGraceMs);
   /** A run's deadline: its time plus the grace, capped at half the time to the run after it. */
   const deadlineOf = (run: Date): { deadline: Date; next: Date | undefined } => {
@@ -72,7 +106,7 @@ export function missedSchedule(cronJob: unknown, now: Date, options: MissedSched
   };
 
   // Runs at or before the latest of these are not ours to judge.
-  const reached = [time(status?.['lastScheduleTime']), time(child(cronJob, 'metadata')?.['creationTimestamp']), options.activeSince]
+  const reached = [cronJob.lastScheduleTime, cronJob.createdAt, options.activeSince]
     .filter((at): at is Date => at !== undefined && !Number.isNaN(at.getTime()))
     .reduce<Date | undefined>((latest, at) => (latest === undefined || at > latest ? at : latest), undefined) ?? now;
 
@@ -104,7 +138,7 @@ export function missedSchedule(cronJob: unknown, now: Date, options: MissedSched
     run = next;
   }
 
-  if (missedSince !== undefined && text(spec, 'concurrencyPolicy') === 'Forbid' && list(status, 'active').length > 0) {
+  if (missedSince !== undefined && cronJob.concurrencyPolicy === 'Forbid' && (cronJob.activeRuns ?? 0) > 0) {
     return { missedCount: 0, heldByActiveRun: true, schedule: described, ...(nextCheckAt && { nextCheckAt }) };
   }
   return { missedCount, schedule: described, ...(missedSince && { missedSince }), ...(nextCheckAt && { nextCheckAt }) };
@@ -120,9 +154,9 @@ function firstDeadlineAfter(now: Date, from: Date | undefined, deadlineOf: (run:
 }
 
 /**
- * True when a CronJob has never completed a run (no status.lastSuccessfulTime) although `scheduledRunsSeen` of its
- * runs have come and gone, and that is at least `n`.
+ * True when a CronJob has never completed a run (no status.lastSuccessfulTime; a CronJobRecord fits) although
+ * `scheduledRunsSeen` of its runs have come and gone, and that is at least `n`.
  */
-export function neverSucceeded(cronJob: unknown, scheduledRunsSeen: number, n: number): boolean {
-  return time(child(cronJob, 'status')?.['lastSuccessfulTime']) === undefined && n > 0 && scheduledRunsSeen >= n;
+export function neverSucceeded(cronJob: { readonly lastSuccessfulTime: Date | undefined }, scheduledRunsSeen: number, n: number): boolean {
+  return cronJob.lastSuccessfulTime === undefined && n > 0 && scheduledRunsSeen >= n;
 }

@@ -1,6 +1,7 @@
 /**
- * Runs that do not end, or do not start. Pure: Jobs and Pods (either shape, see fields.ts) and `now` in; a state
- * and, while nothing is wrong yet, the time to look again (the work queue's addAfter) out.
+ * Runs that do not end, or do not start. Pure: a run's facts (from a JobRecord, `runFactsOf`, or a Job object,
+ * `runFacts`), Pods (either shape, see fields.ts) and `now` in; a state and, while nothing is wrong yet, the time to
+ * look again (the work queue's addAfter) out.
  *
  * - stuckRun: a Job still running after its limit (`kube-job-alerts.io/max-duration` on the Job or its CronJob,
  *   else STUCK_AFTER, else 3x the median of the CronJob's recent successful runs when it has at least 5).
@@ -9,10 +10,33 @@
  *   node (or from the end of the container's previous attempt), and from the PodScheduled condition when it could
  *   not be scheduled at all.
  */
+import { ANNOTATIONS } from '../state/annotations.ts';
 import { parseDuration } from '../time.ts';
-import { annotation, child, fields, list, text, time } from './fields.ts';
+import { child, fields, list, text, time } from './fields.ts';
+import type { JobRecord } from './records.ts';
 
-export const MAX_DURATION_ANNOTATION = 'kube-job-alerts.io/max-duration';
+/** What the time checks read of a Job. */
+export interface RunFacts {
+  readonly startedAt: Date | undefined;
+  readonly suspended: boolean;
+  /** Undefined while it runs. */
+  readonly finished?: { readonly outcome: 'succeeded' | 'failed'; readonly at: Date | undefined } | undefined;
+}
+
+/** The facts of a JobRecord (detect/records.ts). */
+export function runFactsOf(record: JobRecord): RunFacts {
+  const { startedAt, suspended, state } = record;
+  if (state === 'active') return { startedAt, suspended };
+  return { startedAt, suspended, finished: { outcome: state, at: state === 'failed' ? record.failure?.failedAt : record.succeededAt } };
+}
+
+/** The facts of a Job object, class instance or plain JSON. */
+export function runFacts(job: unknown): RunFacts {
+  const startedAt = time(child(job, 'status')?.['startTime']);
+  const suspended = fields(child(job, 'spec'))?.['suspend'] === true;
+  const finished = finishOf(job);
+  return { startedAt, suspended, ...(finished && { finished: { outcome: finished.outcome, at: finished.finishedAt } }) };
+}
 
 export type RunState =
   /** No status.startTime yet (or reset by a suspension): nothing to time. */
@@ -29,16 +53,15 @@ export type RunState =
     readonly durationMs?: number;
   };
 
-/** Where a Job is against its time limit (`maxDurationMs` > 0). A finished Job is 'finished' whatever its duration. */
-export function stuckRun(job: unknown, maxDurationMs: number, now: Date): RunState {
-  const status = child(job, 'status');
-  const startedAt = time(status?.['startTime']);
-  const finish = finishOf(job);
-  if (finish !== undefined) {
-    const durationMs = startedAt && finish.finishedAt ? finish.finishedAt.getTime() - startedAt.getTime() : undefined;
-    return { state: 'finished', outcome: finish.outcome, ...(startedAt && { startedAt }), ...(finish.finishedAt && { finishedAt: finish.finishedAt }), ...(durationMs !== undefined && { durationMs }) };
+/** Where a run is against its time limit (`maxDurationMs` > 0). A finished run is 'finished' whatever its duration. */
+export function stuckRun(run: RunFacts, maxDurationMs: number, now: Date): RunState {
+  const { startedAt, finished } = run;
+  if (finished !== undefined) {
+    const finishedAt = finished.at;
+    const durationMs = startedAt && finishedAt ? finishedAt.getTime() - startedAt.getTime() : undefined;
+    return { state: 'finished', outcome: finished.outcome, ...(startedAt && { startedAt }), ...(finishedAt && { finishedAt }), ...(durationMs !== undefined && { durationMs }) };
   }
-  if (fields(child(job, 'spec'))?.['suspend'] === true) return { state: 'suspended' };
+  if (run.suspended) return { state: 'suspended' };
   if (startedAt === undefined) return { state: 'not-started' };
   const runningForMs = now.getTime() - startedAt.getTime();
   if (runningForMs >= maxDurationMs) return { state: 'stuck', startedAt, runningForMs };
@@ -68,8 +91,8 @@ export type ParsedMaxDuration = { readonly ok: true; readonly ms: number } | { r
 /** The `kube-job-alerts.io/max-duration` annotation's value: `45m`, `2h`, `1h30m`, `1d`. */
 export function parseMaxDuration(value: string): ParsedMaxDuration {
   const ms = parseDuration(value);
-  if (ms === undefined) return { ok: false, problem: `${MAX_DURATION_ANNOTATION}: ${JSON.stringify(value)} is not a duration such as 45m, 2h or 1h30m` };
-  if (ms <= 0) return { ok: false, problem: `${MAX_DURATION_ANNOTATION}: ${JSON.stringify(value)} must be longer than 0` };
+  if (ms === undefined) return { ok: false, problem: `${ANNOTATIONS.maxDuration}: ${JSON.stringify(value)} is not a duration such as 45m, 2h or 1h30m` };
+  if (ms <= 0) return { ok: false, problem: `${ANNOTATIONS.maxDuration}: ${JSON.stringify(value)} must be longer than 0` };
   return { ok: true, ms };
 }
 
@@ -81,19 +104,25 @@ export interface RunLimit {
   readonly problem?: string;
 }
 
+/** An object with the daemon's annotations as raw strings: a JobRecord or CronJobRecord fits. */
+export interface Annotated {
+  readonly namespace: string;
+  readonly name: string;
+  readonly annotations: { readonly maxDuration?: string | undefined };
+}
+
 /**
  * Which limit a Job runs under: the Job's max-duration annotation, else its CronJob's, else STUCK_AFTER, else
  * `medianLimitMs` (slowRunLimitMs of the CronJob's successful runs, when that option is on).
  */
-export function runLimit(job: unknown, cronJob: unknown, defaults: { readonly stuckAfterMs?: number | undefined; readonly medianLimitMs?: number | undefined }): RunLimit {
+export function runLimit(job: Annotated, cronJob: Annotated | undefined, defaults: { readonly stuckAfterMs?: number | undefined; readonly medianLimitMs?: number | undefined }): RunLimit {
   const problems: string[] = [];
   for (const [object, source] of [[job, 'job annotation'], [cronJob, 'cronjob annotation']] as const) {
-    const value = annotation(object, MAX_DURATION_ANNOTATION);
-    if (value === undefined) continue;
+    const value = object?.annotations.maxDuration;
+    if (object === undefined || value === undefined) continue;
     const parsed = parseMaxDuration(value);
-    const meta = child(object, 'metadata');
     if (parsed.ok) return { ms: parsed.ms, source, ...(problems.length > 0 && { problem: problems.join('; ') }) };
-    problems.push(`${source === 'job annotation' ? 'Job' : 'CronJob'} ${text(meta, 'namespace') ?? '?'}/${text(meta, 'name') ?? '?'}: ${parsed.problem}`);
+    problems.push(`${source === 'job annotation' ? 'Job' : 'CronJob'} ${object.namespace}/${object.name}: ${parsed.problem}`);
   }
   const problem = problems.length > 0 ? { problem: problems.join('; ') } : {};
   if (defaults.stuckAfterMs !== undefined) return { ms: defaults.stuckAfterMs, source: 'STUCK_AFTER', ...problem };
@@ -107,27 +136,25 @@ export const SLOW_FACTOR = 3;
 /** Only recent runs count: the most recent this many successful ones. */
 const MEDIAN_WINDOW = 20;
 
-/** The median duration of the most recent successful runs among `jobs`, or undefined with fewer than 5 of them. */
-export function medianDurationMs(jobs: readonly unknown[]): number | undefined {
-  const runs = jobs
-    .flatMap((job) => {
-      const finish = finishOf(job);
-      const startedAt = time(child(job, 'status')?.['startTime']);
-      if (finish?.outcome !== 'succeeded' || finish.finishedAt === undefined || startedAt === undefined || finish.finishedAt < startedAt) return [];
-      return [{ durationMs: finish.finishedAt.getTime() - startedAt.getTime(), finishedAt: finish.finishedAt.getTime() }];
+/** The median duration of the most recent successful runs among `runs`, or undefined with fewer than 5 of them. */
+export function medianDurationMs(runs: readonly RunFacts[]): number | undefined {
+  const durations = runs
+    .flatMap(({ startedAt, finished }) => {
+      if (finished?.outcome !== 'succeeded' || finished.at === undefined || startedAt === undefined || finished.at < startedAt) return [];
+      return [{ durationMs: finished.at.getTime() - startedAt.getTime(), finishedAt: finished.at.getTime() }];
     })
     .sort((a, b) => b.finishedAt - a.finishedAt)
     .slice(0, MEDIAN_WINDOW)
     .map((run) => run.durationMs)
     .sort((a, b) => a - b);
-  if (runs.length < MEDIAN_MIN_RUNS) return undefined;
-  const middle = Math.floor(runs.length / 2);
-  return runs.length % 2 === 1 ? runs[middle]! : (runs[middle - 1]! + runs[middle]!) / 2;
+  if (durations.length < MEDIAN_MIN_RUNS) return undefined;
+  const middle = Math.floor(durations.length / 2);
+  return durations.length % 2 === 1 ? durations[middle]! : (durations[middle - 1]! + durations[middle]!) / 2;
 }
 
 /** 3x the median of recent successful runs: the limit past which a run of this CronJob is slow; undefined below 5 runs. */
-export function slowRunLimitMs(successfulJobs: readonly unknown[]): number | undefined {
-  const median = medianDurationMs(successfulJobs);
+export function slowRunLimitMs(runs: readonly RunFacts[]): number | undefined {
+  const median = medianDurationMs(runs);
   return median === undefined ? undefined : median * SLOW_FACTOR;
 }
 

@@ -1,11 +1,15 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { loadYaml } from '@kubernetes/client-node';
-import { missedSchedule, neverSucceeded, type MissedSchedule, type MissedScheduleOptions } from '../../../src/detect/cronjob-health.ts';
+import { missedSchedule as missedScheduleOf, neverSucceeded, scheduleFacts, type MissedSchedule, type MissedScheduleOptions } from '../../../src/detect/cronjob-health.ts';
+import { cronJobRecord } from '../../../src/detect/records.ts';
 import { cronJob, type CronJobOptions } from '../../fixtures/cronjobs.ts';
 
 /** The shape the informer's initial list yields: class instances with Date fields (see failure.test.ts). */
 const asListed = (object: unknown): unknown => loadYaml(JSON.stringify(object));
+
+/** Through the facts of the object, as tests hold objects (either shape). */
+const missedSchedule = (cronJob: unknown, now: Date, options: MissedScheduleOptions) => missedScheduleOf(scheduleFacts(cronJob), now, options);
 
 const OPTIONS: MissedScheduleOptions = { graceMs: 300_000, defaultZone: 'UTC', minGraceMs: 10_000, countLimit: 100 };
 
@@ -73,6 +77,14 @@ describe('missedSchedule', () => {
     assert.deepEqual(new Set(since), new Set(['2024-05-01T10:01:00.000Z']));
   });
 
+  it('a CronJobRecord (detect/records.ts) is schedule facts as it is', () => {
+    const object = cronJob({ lastScheduleTime: '2024-05-01T10:00:00Z' });
+    const record = cronJobRecord(object)!;
+    assert.deepEqual(verdict(missedScheduleOf(record, new Date('2024-05-01T13:30:00Z'), OPTIONS)), {
+      missedSince: Z('2024-05-01T11:00:00Z'), missedCount: 3, nextCheckAt: Z('2024-05-01T14:05:00Z'),
+    });
+  });
+
   it('describes the schedule it judged', () =>
     assert.equal(missedSchedule(cronJob({ schedule: '30 2 * * *', timeZone: 'Europe/Berlin' }), new Date('2024-05-01T10:00:00Z'), OPTIONS).schedule, '30 2 * * * (Europe/Berlin)'));
 
@@ -108,7 +120,7 @@ describe('neverSucceeded', () => {
     ['N=0 turns it off', {}, 10, 0, false],
   ];
   for (const [name, options, seen, n, expected] of rows) {
-    it(name, () => assert.equal(neverSucceeded(cronJob(options), seen, n), expected));
-    it(`${name} (listed class instance)`, () => assert.equal(neverSucceeded(asListed(cronJob(options)), seen, n), expected));
+    it(name, () => assert.equal(neverSucceeded(cronJobRecord(cronJob(options))!, seen, n), expected));
+    it(`${name} (listed class instance)`, () => assert.equal(neverSucceeded(cronJobRecord(asListed(cronJob(options)))!, seen, n), expected));
   }
 });

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { loadYaml } from '@kubernetes/client-node';
-import { medianDurationMs, parseMaxDuration, pendingReason, runLimit, slowRunLimitMs, stuckRun, type PendingRun, type RunState } from '../../../src/detect/run-health.ts';
+import { cronJobRecord, jobRecord } from '../../../src/detect/records.ts';
+import { medianDurationMs, parseMaxDuration, pendingReason, runFacts, runFactsOf, runLimit, slowRunLimitMs, stuckRun, type PendingRun, type RunState } from '../../../src/detect/run-health.ts';
 import { cronJob, podOf, run, type PodTrouble } from '../../fixtures/cronjobs.ts';
 import { failedJob, fixtureJob } from '../../fixtures/index.ts';
 
@@ -31,8 +32,9 @@ describe('stuckRun', () => {
     ['suspended: nothing to time', run({ startedAt: '2024-05-01T11:00:00Z', suspend: true }), 45 * MIN, '2024-05-01T13:00:00Z', { state: 'suspended' }],
   ];
   for (const [name, job, limitMs, now, expected] of rows) {
-    it(name, () => assert.deepEqual(plain(stuckRun(job, limitMs, new Date(now))), expected));
-    it(`${name} (listed class instance)`, () => assert.deepEqual(plain(stuckRun(asListed(job), limitMs, new Date(now))), expected));
+    it(name, () => assert.deepEqual(plain(stuckRun(runFacts(job), limitMs, new Date(now))), expected));
+    it(`${name} (listed class instance)`, () => assert.deepEqual(plain(stuckRun(runFacts(asListed(job)), limitMs, new Date(now))), expected));
+    it(`${name} (from its JobRecord)`, () => assert.deepEqual(plain(stuckRun(runFactsOf(jobRecord(job)!), limitMs, new Date(now))), expected));
   }
 });
 
@@ -56,7 +58,7 @@ describe('parseMaxDuration', () => {
 
 describe('runLimit', () => {
   const annotated = (value: string) => ({ 'kube-job-alerts.io/max-duration': value });
-  const rows: [name: string, job: unknown, cron: unknown, defaults: Parameters<typeof runLimit>[2], expected: unknown][] = [
+  const rows: [name: string, job: ReturnType<typeof run>, cron: ReturnType<typeof cronJob> | undefined, defaults: Parameters<typeof runLimit>[2], expected: unknown][] = [
     ['the Job\'s annotation wins', run({ annotations: annotated('45m') }), cronJob({ annotations: annotated('2h') }), { stuckAfterMs: MIN }, { ms: 45 * MIN, source: 'job annotation' }],
     ['else its CronJob\'s', run(), cronJob({ annotations: annotated('2h') }), { stuckAfterMs: MIN }, { ms: 120 * MIN, source: 'cronjob annotation' }],
     ['a bad Job annotation is named, and the CronJob\'s applies', run({ name: 'hello-28577220', annotations: annotated('soon') }), cronJob({ annotations: annotated('2h') }), {},
@@ -68,8 +70,8 @@ describe('runLimit', () => {
     ['no limit at all', run(), undefined, {}, {}],
   ];
   for (const [name, job, cron, defaults, expected] of rows) {
-    it(name, () => assert.deepEqual(runLimit(job, cron, defaults), expected));
-    it(`${name} (listed class instances)`, () => assert.deepEqual(runLimit(asListed(job), cron === undefined ? undefined : asListed(cron), defaults), expected));
+    it(name, () => assert.deepEqual(runLimit(jobRecord(job)!, cron && cronJobRecord(cron), defaults), expected));
+    it(`${name} (listed class instances)`, () => assert.deepEqual(runLimit(jobRecord(asListed(job))!, cron && cronJobRecord(asListed(cron)), defaults), expected));
   }
 });
 
@@ -88,9 +90,10 @@ describe('medianDurationMs and the 3x rule', () => {
   ];
   for (const [name, jobs, median] of rows) {
     it(name, () => {
-      assert.equal(medianDurationMs(jobs), median);
-      assert.equal(slowRunLimitMs(jobs), median === undefined ? undefined : 3 * median);
-      assert.equal(medianDurationMs(jobs.map(asListed)), median);
+      assert.equal(medianDurationMs(jobs.map(runFacts)), median);
+      assert.equal(slowRunLimitMs(jobs.map(runFacts)), median === undefined ? undefined : 3 * median);
+      assert.equal(medianDurationMs(jobs.map((job) => runFacts(asListed(job)))), median);
+      assert.equal(medianDurationMs(jobs.map((job) => runFactsOf(jobRecord(job)!))), median);
     });
   }
 });
