@@ -9,6 +9,7 @@ import { parseDuration } from './time.ts';
 import { DEFAULT_ROUTE, normaliseRouteName, routeNameProblem, type NamespaceRoute } from './route/choose.ts';
 import { parseLinkTemplates, type LinkTemplate } from './route/links.ts';
 import { LabelSelectorError, parseLabelSelector, parseNamespacePattern, type LabelSelector, type NamespacePattern } from './route/watched.ts';
+import { zoneProblem } from './detect/zone.ts';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
@@ -59,6 +60,16 @@ export interface Config {
   readonly jobLabelSelector: LabelSelector | undefined;
   /** Read Namespace objects for their route, mention and runbook annotations (cluster-wide only; needs RBAC). */
   readonly namespaceAnnotations: boolean;
+  /** A CronJob run is missed this long after its time (when spec.startingDeadlineSeconds is unset). */
+  readonly missedScheduleGraceMs: number;
+  /** Alert on runs skipped by concurrencyPolicy Forbid (JobAlreadyActive) once they repeat this many times. */
+  readonly skippedRunsAlert: number;
+  /** Running longer than this is stuck, for Jobs without kube-job-alerts.io/max-duration; undefined: no default. */
+  readonly stuckAfterMs: number | undefined;
+  /** A Job whose pods cannot be scheduled or started for this long gets an alert. */
+  readonly pendingAlertAfterMs: number;
+  /** The IANA zone of CronJob schedules without spec.timeZone (the controller's own zone, which we cannot see). */
+  readonly scheduleTimeZone: string;
 }
 
 /** The environment variables that name routes: SLACK_ROUTE_TEAM_A is the route team-a. */
@@ -109,6 +120,12 @@ const repeat = makeValidator<Repeat>((input) => {
   const parsed = parseRepeat(input);
   if (!parsed) throw new EnvError(`must be every-failure, first, or a duration of at least 1m such as 1h (got "${input}")`);
   return parsed;
+});
+
+const timeZone = makeValidator<string>((input) => {
+  const zone = input.trim();
+  if (zoneProblem(zone) !== undefined) throw new EnvError(`must be an IANA time zone such as UTC or Europe/Berlin (got "${input}")`);
+  return zone;
 });
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
@@ -169,6 +186,11 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, op
       EXCLUDE_NAMESPACES: str({ default: undefined }),
       JOB_LABEL_SELECTOR: str({ default: undefined }),
       NAMESPACE_ANNOTATIONS: bool({ default: false }),
+      MISSED_SCHEDULE_GRACE: duration({ default: 300_000 }),
+      SKIPPED_RUNS_ALERT: integer(1, 1000)({ default: 2 }),
+      STUCK_AFTER: duration({ default: undefined }),
+      PENDING_ALERT_AFTER: duration({ default: 600_000 }),
+      SCHEDULE_TIME_ZONE: timeZone({ default: 'UTC' }),
     },
     {
       reporter: ({ errors }) => {
@@ -213,6 +235,11 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, op
     heartbeatUrl: clean.HEARTBEAT_URL,
     heartbeatIntervalMs: clean.HEARTBEAT_INTERVAL,
     ...routing,
+    missedScheduleGraceMs: clean.MISSED_SCHEDULE_GRACE,
+    skippedRunsAlert: clean.SKIPPED_RUNS_ALERT,
+    stuckAfterMs: clean.STUCK_AFTER,
+    pendingAlertAfterMs: clean.PENDING_ALERT_AFTER,
+    scheduleTimeZone: clean.SCHEDULE_TIME_ZONE,
   });
 }
 

@@ -50,6 +50,13 @@ export interface Settings {
   readonly outbox: { readonly maxPending: number; readonly maxBytes: number; readonly perDigest: number };
   /** Evidence captured at first sight, kept until its Job is gone (alerts/evidence-store.ts). */
   readonly evidence: { readonly maxEntries: number; readonly maxBytes: number };
+  /** Missed-schedule checks (detect/cronjob-health.ts). */
+  readonly schedule: {
+    /** A missed run's grace is never shorter (the controller and the watch need a moment to report a run). */
+    readonly minGraceMs: number;
+    /** Missed runs are counted up to this many (the controller itself gives up counting at 100). */
+    readonly missedCountLimit: number;
+  };
   readonly shutdown: {
     /** After SIGTERM, in-flight deliveries get this long before they are handed back (left unmarked). */
     readonly drainMs: number;
@@ -74,6 +81,7 @@ export const DEFAULT_SETTINGS: Settings = Object.freeze({
   // 40 Jobs fit one digest within Slack's limits (slack/digest.ts DIGEST_SIZE, checked by its tests).
   outbox: { maxPending: 1000, maxBytes: 32 * 1024 * 1024, perDigest: 40 },
   evidence: { maxEntries: 2000, maxBytes: 16 * 1024 * 1024 },
+  schedule: { minGraceMs: 10_000, missedCountLimit: 100 },
   shutdown: { drainMs: 6000, exitDeadlineMs: 9000 },
 } satisfies Settings);
 

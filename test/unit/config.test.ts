@@ -65,6 +65,11 @@ describe('loadConfig', () => {
       excludeNamespaces: [{ text: 'kube-system', value: 'kube-system', prefix: false }],
       jobLabelSelector: undefined,
       namespaceAnnotations: false,
+      missedScheduleGraceMs: 300_000,
+      skippedRunsAlert: 2,
+      stuckAfterMs: undefined,
+      pendingAlertAfterMs: 600_000,
+      scheduleTimeZone: 'UTC',
     });
     assert.ok(Object.isFrozen(config));
   });
@@ -86,6 +91,11 @@ describe('loadConfig', () => {
       ALERT_AFTER: '3',
       REPEAT: '2h',
       NOTIFY_RECOVERY: 'false',
+      MISSED_SCHEDULE_GRACE: '2m',
+      SKIPPED_RUNS_ALERT: '5',
+      STUCK_AFTER: '1h30m',
+      PENDING_ALERT_AFTER: '15m',
+      SCHEDULE_TIME_ZONE: ' Europe/Berlin ',
     });
     assert.equal(config.alertAfter, 3);
     assert.deepEqual(config.repeat, { mode: 'interval', everyMs: 7_200_000 });
@@ -100,6 +110,11 @@ describe('loadConfig', () => {
     assert.equal(config.podName, 'kja-0');
     assert.equal(config.podNamespace, 'ops');
     assert.equal(config.leaseName, 'my-lease');
+    assert.equal(config.missedScheduleGraceMs, 120_000);
+    assert.equal(config.skippedRunsAlert, 5);
+    assert.equal(config.stuckAfterMs, 5_400_000);
+    assert.equal(config.pendingAlertAfterMs, 900_000);
+    assert.equal(config.scheduleTimeZone, 'Europe/Berlin');
   });
 
   it('takes * for all namespaces', () => assert.equal(loadConfig({ DRY_RUN: 'true', WATCH_NAMESPACES: '*' }).watchNamespaces, 'all'));
@@ -123,6 +138,13 @@ describe('loadConfig', () => {
     ['unknown log level', { DRY_RUN: 'true', LOG_LEVEL: 'loud' }, /^LOG_LEVEL: /],
     ['dry run not a boolean', { DRY_RUN: 'maybe' }, /^DRY_RUN: /],
     ['bad pod namespace', { DRY_RUN: 'true', POD_NAMESPACE: 'Ops!' }, /^POD_NAMESPACE: not a valid namespace name/],
+    ['grace without unit', { DRY_RUN: 'true', MISSED_SCHEDULE_GRACE: '300' }, /^MISSED_SCHEDULE_GRACE: must be a duration such as 90s, 30m, 1h or 2d \(got "300"\)$/],
+    ['skipped runs zero', { DRY_RUN: 'true', SKIPPED_RUNS_ALERT: '0' }, /^SKIPPED_RUNS_ALERT: must be a whole number from 1 to 1000 \(got "0"\)$/],
+    ['stuck after not a duration', { DRY_RUN: 'true', STUCK_AFTER: 'never' }, /^STUCK_AFTER: must be a duration/],
+    ['pending after zero', { DRY_RUN: 'true', PENDING_ALERT_AFTER: '0m' }, /^PENDING_ALERT_AFTER: must be a duration/],
+    ['unknown time zone', { DRY_RUN: 'true', SCHEDULE_TIME_ZONE: 'Mars/Olympus' }, /^SCHEDULE_TIME_ZONE: must be an IANA time zone such as UTC or Europe\/Berlin \(got "Mars\/Olympus"\)$/],
+    ['time zone in the wrong case', { DRY_RUN: 'true', SCHEDULE_TIME_ZONE: 'europe/berlin' }, /^SCHEDULE_TIME_ZONE: must be an IANA time zone/],
+    ['time zone as an offset', { DRY_RUN: 'true', SCHEDULE_TIME_ZONE: '+01:00' }, /^SCHEDULE_TIME_ZONE: must be an IANA time zone/],
     ['leader election before it exists', { DRY_RUN: 'true', LEADER_ELECTION: 'true' }, /^LEADER_ELECTION: /],
     ['alert-after of 0', { DRY_RUN: 'true', ALERT_AFTER: '0' }, /^ALERT_AFTER: must be a whole number from 1 to 1000 \(got "0"\)/],
     ['repeat weekly', { DRY_RUN: 'true', REPEAT: 'weekly' }, /^REPEAT: must be every-failure, first, or a duration of at least 1m such as 1h \(got "weekly"\)/],
