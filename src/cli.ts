@@ -70,6 +70,7 @@ export const ENVIRONMENT: readonly (readonly [name: string, meaning: string])[] 
   ['POD_NAMESPACE', 'the pod\'s namespace (downward API): watched when WATCH_NAMESPACES is unset'],
   ['POD_NAME', 'reserved for leader election'],
   ['LEASE_NAME', 'reserved for leader election (default kube-job-alerts)'],
+  ['NOT_READY_AFTER', '/readyz answers 503 once a watch has been unable to list or watch this long (default 2m)'],
   ['KUBECONFIG', 'the cluster to talk to (else ~/.kube/config, else the in-cluster service account)'],
   ['SLACK_ROUTE_<NAME>', 'a named webhook (route <name>: lower case, _ as -); a secret. Chosen by annotation or NAMESPACE_ROUTES'],
   ['NAMESPACE_ROUTES', 'namespace=route list; a * suffix matches a prefix: team-a-*=team-a,billing=payments'],

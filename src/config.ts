@@ -56,6 +56,8 @@ export interface Config {
   readonly jobLabelSelector: LabelSelector | undefined;
   /** Read Namespace objects for their route, mention and runbook annotations (cluster-wide only; needs RBAC). */
   readonly namespaceAnnotations: boolean;
+  /** /readyz answers 503 once an informer has been unable to list or watch for this long. */
+  readonly notReadyAfterMs: number;
 }
 
 /** The environment variables that name routes: SLACK_ROUTE_TEAM_A is the route team-a. */
@@ -164,6 +166,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, op
       EXCLUDE_NAMESPACES: str({ default: undefined }),
       JOB_LABEL_SELECTOR: str({ default: undefined }),
       NAMESPACE_ANNOTATIONS: bool({ default: false }),
+      NOT_READY_AFTER: duration({ default: 120_000 }),
     },
     {
       reporter: ({ errors }) => {
@@ -206,6 +209,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, op
     groupThreshold: clean.GROUP_THRESHOLD,
     groupWindowMs: clean.GROUP_WINDOW,
     ...routing,
+    notReadyAfterMs: clean.NOT_READY_AFTER,
   });
 }
 

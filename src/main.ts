@@ -109,6 +109,9 @@ export async function runDaemon(env: Readonly<Record<string, string | undefined>
     logger: logger.child({ module: 'kube' }),
     metrics,
     silenceMs: settings.informer.silenceMs,
+    restartBackoff: settings.informer.restartBackoff,
+    listTimeoutMs: settings.informer.listTimeoutMs,
+    notReadyAfterMs: settings.informer.notReadyAfterMs,
     callTimeoutMs: settings.api.callTimeoutMs,
     jobSelectors,
   });

@@ -63,6 +63,7 @@ describe('loadConfig', () => {
       excludeNamespaces: [{ text: 'kube-system', value: 'kube-system', prefix: false }],
       jobLabelSelector: undefined,
       namespaceAnnotations: false,
+      notReadyAfterMs: 120_000,
     });
     assert.ok(Object.isFrozen(config));
   });
@@ -84,6 +85,7 @@ describe('loadConfig', () => {
       ALERT_AFTER: '3',
       REPEAT: '2h',
       NOTIFY_RECOVERY: 'false',
+      NOT_READY_AFTER: '5m',
     });
     assert.equal(config.alertAfter, 3);
     assert.deepEqual(config.repeat, { mode: 'interval', everyMs: 7_200_000 });
@@ -98,6 +100,7 @@ describe('loadConfig', () => {
     assert.equal(config.podName, 'kja-0');
     assert.equal(config.podNamespace, 'ops');
     assert.equal(config.leaseName, 'my-lease');
+    assert.equal(config.notReadyAfterMs, 300_000);
   });
 
   it('takes * for all namespaces', () => assert.equal(loadConfig({ DRY_RUN: 'true', WATCH_NAMESPACES: '*' }).watchNamespaces, 'all'));
@@ -116,6 +119,7 @@ describe('loadConfig', () => {
     ['bad namespace', { DRY_RUN: 'true', WATCH_NAMESPACES: 'ok,Not_OK' }, /^WATCH_NAMESPACES: not valid namespace names: Not_OK$/],
     ['port out of range', { DRY_RUN: 'true', HTTP_PORT: '70000' }, /^HTTP_PORT: must be a whole number/],
     ['duration without unit', { DRY_RUN: 'true', ALERT_MAX_AGE: '60' }, /^ALERT_MAX_AGE: must be a duration/],
+    ['readiness delay without unit', { DRY_RUN: 'true', NOT_READY_AFTER: '120' }, /^NOT_READY_AFTER: must be a duration/],
     ['unknown store', { DRY_RUN: 'true', STATE_STORE: 'redis' }, /^STATE_STORE: /],
     ['tail lines not a number', { DRY_RUN: 'true', LOG_TAIL_LINES: 'lots' }, /^LOG_TAIL_LINES: must be a whole number/],
     ['unknown log level', { DRY_RUN: 'true', LOG_LEVEL: 'loud' }, /^LOG_LEVEL: /],
