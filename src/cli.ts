@@ -14,6 +14,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { Alert } from './alert.ts';
 import { ConfigError, loadConfig, routeFingerprints, type Config, type LoadOptions } from './config.ts';
+import { describeCauses } from './errors.ts';
 import type { PermissionCheck } from './kube/permissions.ts';
 import { DEFAULT_ROUTE, isKnownRoute, normaliseRouteName } from './route/choose.ts';
 import { linksFor, linkValuesOf } from './route/links.ts';
@@ -332,10 +333,14 @@ async function testAlert(env: Env, output: Output, routeName?: string): Promise<
     return EXIT.ok;
   }
   if (result.permanent) {
-    output.err(`Slack refused the message: ${result.error} (HTTP ${result.status}, ${attempts})`);
+    output.err(
+      result.reason === 'rejected'
+        ? `Slack refused the message: ${result.error} (HTTP ${result.status}, ${attempts})`
+        : `Could not deliver the message, and retrying will not help: ${result.cause} (${result.error}, ${attempts})`,
+    );
     return EXIT.failed;
   }
-  output.err(`Slack did not accept the message within ${TEST_ALERT_DEADLINE_MS / 1000} s (${attempts}): rate-limited, 5xx or unreachable`);
+  output.err(`Slack did not accept the message within ${TEST_ALERT_DEADLINE_MS / 1000} s (${attempts}): ${result.lastFailure ?? 'rate-limited, 5xx or unreachable'}`);
   return EXIT.failed;
 }
 
@@ -350,7 +355,7 @@ export function runCommandLine(argv: readonly string[]): void {
       if (code !== 'running') exitAfterFlush(code);
     },
     (error: unknown) => {
-      output.err(`kube-job-alerts: cannot start: ${error instanceof Error ? error.message : String(error)}`);
+      output.err(`kube-job-alerts: cannot start: ${describeCauses(error)}`);
       exitAfterFlush(EXIT.failed);
     },
   );

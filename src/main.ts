@@ -75,8 +75,7 @@ export async function runDaemon(env: Readonly<Record<string, string | undefined>
             metrics,
             timeoutMs: settings.slack.attemptTimeoutMs,
             minIntervalMs: settings.slack.minIntervalMs,
-            backoffBaseMs: settings.slack.retryBackoff.baseMs,
-            backoffMaxMs: settings.slack.retryBackoff.maxMs,
+            retryBackoff: settings.slack.retryBackoff,
             defaultRetryAfterMs: settings.slack.defaultRetryAfterMs,
             maxRetryAfterMs: settings.slack.maxRetryAfterMs,
           });

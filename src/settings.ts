@@ -48,6 +48,10 @@ export interface Settings {
     readonly attemptTimeoutMs: number;
     /** At most one post per this interval per webhook (Slack allows about one a second). */
     readonly minIntervalMs: number;
+    /**
+     * 5xx, 408, network errors and timeouts. Capped at 15 s: a channel whose webhook is back hears within ~15 s, and a
+     * few posts a minute against a failing webhook harm nobody (429 follows Retry-After instead).
+     */
     readonly retryBackoff: BackoffPolicy;
     /** For a 429 without a readable Retry-After. */
     readonly defaultRetryAfterMs: number;
@@ -80,7 +84,7 @@ export const DEFAULT_SETTINGS: Settings = Object.freeze({
   slack: {
     attemptTimeoutMs: 10_000,
     minIntervalMs: 1000,
-    retryBackoff: { baseMs: 1000, maxMs: 60_000, jitter: 'full' },
+    retryBackoff: { baseMs: 1000, maxMs: 15_000, jitter: 'full' },
     defaultRetryAfterMs: 30_000,
     maxRetryAfterMs: 300_000,
   },
