@@ -53,6 +53,8 @@ export interface SlackEmulator {
   readonly violations: string[];
   /** Queues answers, used in order; after them every valid request gets `ok`. */
   script(...answers: SlackAnswer[]): void;
+  /** Drops the answers not used yet: Slack is back from now on. */
+  clearScript(): void;
   /** Resolves when `count` messages have been accepted; rejects after `timeoutMs`. */
   waitFor(count: number, timeoutMs?: number): Promise<ReceivedPost[]>;
   close(): Promise<void>;
@@ -155,6 +157,7 @@ export async function startSlack(options: SlackOptions = {}): Promise<SlackEmula
     get accepted() { return accepted(); },
     violations,
     script(...more) { answers.push(...more); },
+    clearScript() { answers.length = 0; },
     waitFor(count, timeoutMs = 2000) {
       return new Promise((resolve, reject) => {
         const check = (): void => {
