@@ -368,11 +368,14 @@ describe('SlackDeliverer against the emulator', { timeout: 10_000 }, () => {
   it('the webhook URL never appears in any log line, only its fingerprint', async (t) => {
     const slack = await emulator(t);
     const token = slack.url.split('/').at(-1) ?? '';
-    slack.script({ status: 429, retryAfter: 1 }, 500, 'hang', 'ok', 404);
+    // A redirect back to the webhook's own URL: its Location holds the whole secret.
+    slack.script({ status: 429, retryAfter: 1 }, 500, 'hang', 'ok', 404, { status: 302, redirect: `${slack.url}?moved=1` });
     const { lines, logger } = captureLogs();
     const deliverer = new SlackDeliverer({ url: slack.url, ...fakeTime(), timeoutMs: 100, logger });
     assert.equal((await deliverer.deliver(payload('job-a'))).ok, true);
     assert.equal((await deliverer.deliver(payload('job-b'))).ok, false);
+    const redirected = await deliverer.deliver(payload('job-r'));
+    assert.ok(!redirected.ok && redirected.permanent && !redirected.cause.includes(token));
     // And a network error, whose message is the one most likely to quote the URL.
     await slack.close();
     const controller = new AbortController();
