@@ -15,7 +15,7 @@ import { buildAlert, MESSAGE_BUDGET, SLACK_LIMITS, textLength, type SlackPayload
 import { validate } from '../../world/slack.ts';
 import { anyAlert, anyText, hostileText, mutated, seedJobs, seedPods } from './arbitraries.ts';
 
-const RUNS = 1500;
+const RUNS = 1000;
 
 /** Alerts as the daemon builds them: failureOf a mutated Job, evidence from mutated Pods, a hostile log and notes. */
 const detectedAlert: fc.Arbitrary<Alert> = fc
