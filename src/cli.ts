@@ -13,6 +13,7 @@
 import { parseArgs } from 'node:util';
 import type { Alert } from './alert.ts';
 import { ConfigError, loadConfig, routeFingerprints, type Config, type LoadOptions } from './config.ts';
+import { describeCauses } from './errors.ts';
 import type { PermissionCheck } from './kube/permissions.ts';
 import { DEFAULT_ROUTE, isKnownRoute, normaliseRouteName } from './route/choose.ts';
 import { linksFor, linkValuesOf } from './route/links.ts';
@@ -77,6 +78,7 @@ export const ENVIRONMENT: readonly (readonly [name: string, meaning: string])[] 
   ['STUCK_AFTER', 'a Job running longer is stuck, unless kube-job-alerts.io/max-duration says otherwise (default: none)'],
   ['PENDING_ALERT_AFTER', 'alert when a Job\'s pods cannot be scheduled or started for this long (default 10m)'],
   ['SCHEDULE_TIME_ZONE', 'IANA zone of CronJob schedules without spec.timeZone (default UTC)'],
+  ['NOT_READY_AFTER', '/readyz answers 503 once a watch has been unable to list or watch this long (default 2m)'],
   ['KUBECONFIG', 'the cluster to talk to (else ~/.kube/config, else the in-cluster service account)'],
   ['SLACK_ROUTE_<NAME>', 'a named webhook (route <name>: lower case, _ as -); a secret. Chosen by annotation or NAMESPACE_ROUTES'],
   ['NAMESPACE_ROUTES', 'namespace=route list; a * suffix matches a prefix: team-a-*=team-a,billing=payments'],
@@ -336,10 +338,14 @@ async function testAlert(env: Env, output: Output, routeName?: string): Promise<
     return EXIT.ok;
   }
   if (result.permanent) {
-    output.err(`Slack refused the message: ${result.error} (HTTP ${result.status}, ${attempts})`);
+    output.err(
+      result.reason === 'rejected'
+        ? `Slack refused the message: ${result.error} (HTTP ${result.status}, ${attempts})`
+        : `Could not deliver the message, and retrying will not help: ${result.cause} (${result.error}, ${attempts})`,
+    );
     return EXIT.failed;
   }
-  output.err(`Slack did not accept the message within ${TEST_ALERT_DEADLINE_MS / 1000} s (${attempts}): rate-limited, 5xx or unreachable`);
+  output.err(`Slack did not accept the message within ${TEST_ALERT_DEADLINE_MS / 1000} s (${attempts}): ${result.lastFailure ?? 'rate-limited, 5xx or unreachable'}`);
   return EXIT.failed;
 }
 
@@ -354,7 +360,7 @@ export function runCommandLine(argv: readonly string[]): void {
       if (code !== 'running') exitAfterFlush(code);
     },
     (error: unknown) => {
-      output.err(`kube-job-alerts: cannot start: ${error instanceof Error ? error.message : String(error)}`);
+      output.err(`kube-job-alerts: cannot start: ${describeCauses(error)}`);
       exitAfterFlush(EXIT.failed);
     },
   );

@@ -70,6 +70,8 @@ export interface Config {
   readonly pendingAlertAfterMs: number;
   /** The IANA zone of CronJob schedules without spec.timeZone (the controller's own zone, which we cannot see). */
   readonly scheduleTimeZone: string;
+  /** /readyz answers 503 once an informer has been unable to list or watch for this long. */
+  readonly notReadyAfterMs: number;
 }
 
 /** The environment variables that name routes: SLACK_ROUTE_TEAM_A is the route team-a. */
@@ -191,6 +193,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, op
       STUCK_AFTER: duration({ default: undefined }),
       PENDING_ALERT_AFTER: duration({ default: 600_000 }),
       SCHEDULE_TIME_ZONE: timeZone({ default: 'UTC' }),
+      NOT_READY_AFTER: duration({ default: 120_000 }),
     },
     {
       reporter: ({ errors }) => {
@@ -240,6 +243,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, op
     stuckAfterMs: clean.STUCK_AFTER,
     pendingAlertAfterMs: clean.PENDING_ALERT_AFTER,
     scheduleTimeZone: clean.SCHEDULE_TIME_ZONE,
+    notReadyAfterMs: clean.NOT_READY_AFTER,
   });
 }
 

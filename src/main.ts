@@ -77,8 +77,7 @@ export async function runDaemon(env: Readonly<Record<string, string | undefined>
             metrics,
             timeoutMs: settings.slack.attemptTimeoutMs,
             minIntervalMs: settings.slack.minIntervalMs,
-            backoffBaseMs: settings.slack.retryBackoff.baseMs,
-            backoffMaxMs: settings.slack.retryBackoff.maxMs,
+            retryBackoff: settings.slack.retryBackoff,
             defaultRetryAfterMs: settings.slack.defaultRetryAfterMs,
             maxRetryAfterMs: settings.slack.maxRetryAfterMs,
           });
@@ -111,6 +110,9 @@ export async function runDaemon(env: Readonly<Record<string, string | undefined>
     logger: logger.child({ module: 'kube' }),
     metrics,
     silenceMs: settings.informer.silenceMs,
+    restartBackoff: settings.informer.restartBackoff,
+    listTimeoutMs: settings.informer.listTimeoutMs,
+    notReadyAfterMs: settings.informer.notReadyAfterMs,
     callTimeoutMs: settings.api.callTimeoutMs,
     jobSelectors,
   });
@@ -156,7 +158,7 @@ export async function runDaemon(env: Readonly<Record<string, string | undefined>
         intervalMs: config.heartbeatIntervalMs,
         logger: logger.child({ module: 'heartbeat' }),
         unhealthy: () => {
-          const waiting = watch.notSynced();
+          const waiting = watch.notReady();
           if (waiting.length > 0) return `not watching: ${waiting.join(', ')}`;
           const stuckMs = outbox.oldestWaitingMs();
           if (stuckMs > Math.max(300_000, 2 * config.heartbeatIntervalMs)) return `a message has waited ${Math.round(stuckMs / 1000)} s for Slack`;

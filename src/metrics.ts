@@ -76,6 +76,8 @@ export class Metrics {
   readonly slackAttempts: Counter<'outcome'>;
   readonly queueDepth: Gauge;
   readonly informerRestarts: Counter<'resource'>;
+  readonly informerHealthy: Gauge<'resource'>;
+  readonly informerLastContactSeconds: Gauge<'resource'>;
   readonly lastDeliverySeconds: Gauge;
   readonly ready: Gauge;
   #isReady: () => boolean = () => false;
@@ -135,6 +137,18 @@ export class Metrics {
     this.informerRestarts = new Counter({
       name: `${METRIC_PREFIX}informer_restarts_total`,
       help: 'Informer restarts after an error or a silent watch, by resource.',
+      labelNames: ['resource'],
+      registers,
+    });
+    this.informerHealthy = new Gauge({
+      name: 'kube_job_alerts_informer_healthy',
+      help: 'Per informer: 1 while it lists and watches; 0 from its first error or silent watch until it next lists or watches.',
+      labelNames: ['resource'],
+      registers,
+    });
+    this.informerLastContactSeconds = new Gauge({
+      name: 'kube_job_alerts_informer_last_contact_timestamp_seconds',
+      help: 'Per informer: Unix time it last heard from the API server (a list, a watch opening, an event or bookmark).',
       labelNames: ['resource'],
       registers,
     });

@@ -1,14 +1,15 @@
 /**
- * /healthz: the process serves HTTP (the event loop is alive). /readyz: every informer has listed at least once.
- * /metrics: Prometheus text. Probes are cheap: they read flags, never call the API server.
+ * /healthz: the process serves HTTP (the event loop is alive). /readyz: the daemon can see the cluster now: every
+ * informer has listed, and none has been unable to list or watch for longer than NOT_READY_AFTER; a 503 names each
+ * informer in trouble and why. /metrics: Prometheus text. Probes are cheap: they read state, never call the API server.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 
 export interface Probes {
-  /** Names of the informers that have not listed yet; empty when ready. */
-  notSynced(): readonly string[];
+  /** Why the daemon is not ready, one line each (e.g. `jobs/batch: unable to list or watch for 130 s: HTTP 500: ...`); empty when ready. */
+  notReady(): readonly string[];
 }
 
 export async function startServer(port: number, probes: Probes, registry: Registry): Promise<{ server: Server; port: number }> {
@@ -21,8 +22,8 @@ export async function startServer(port: number, probes: Probes, registry: Regist
     if (request.method !== 'GET' && request.method !== 'HEAD') return send(405, 'method not allowed\n');
     if (path === '/healthz') return send(200, 'ok\n');
     if (path === '/readyz') {
-      const waiting = probes.notSynced();
-      return waiting.length === 0 ? send(200, 'ok\n') : send(503, `waiting for the first list of: ${waiting.join(', ')}\n`);
+      const reasons = probes.notReady();
+      return reasons.length === 0 ? send(200, 'ok\n') : send(503, `not ready:\n${reasons.map((reason) => `- ${reason}\n`).join('')}`);
     }
     if (path === '/metrics') {
       registry.metrics().then(

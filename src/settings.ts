@@ -33,6 +33,14 @@ export interface Settings {
     /** A watch that sends nothing (not even a bookmark) for this long is ended and resumed. */
     readonly silenceMs: number;
     readonly restartBackoff: BackoffPolicy;
+    /**
+     * A list (the first, or a relist after a 410 or a history reset) that has not answered by then is abandoned and
+     * retried: a hung LIST must not leave the informer blind. The API server itself gives up on requests after 60 s
+     * (--request-timeout), so an answer later than that will not come.
+     */
+    readonly listTimeoutMs: number;
+    /** /readyz answers 503 once an informer has been unable to list or watch for this long (NOT_READY_AFTER). */
+    readonly notReadyAfterMs: number;
   };
   /** Per-key requeue after a transient error in a worker (client-go's per-item exponential rate limiter). */
   readonly requeueBackoff: BackoffPolicy;
@@ -40,6 +48,10 @@ export interface Settings {
     readonly attemptTimeoutMs: number;
     /** At most one post per this interval per webhook (Slack allows about one a second). */
     readonly minIntervalMs: number;
+    /**
+     * 5xx, 408, network errors and timeouts. Capped at 15 s: a channel whose webhook is back hears within ~15 s, and a
+     * few posts a minute against a failing webhook harm nobody (429 follows Retry-After instead).
+     */
     readonly retryBackoff: BackoffPolicy;
     /** For a 429 without a readable Retry-After. */
     readonly defaultRetryAfterMs: number;
@@ -69,12 +81,17 @@ export const DEFAULT_SETTINGS: Settings = Object.freeze({
   workers: 4,
   api: { callTimeoutMs: 10_000, markAttempts: 4, markBackoff: { baseMs: 1000, maxMs: 8000, jitter: 'none' } },
   gather: { logReadBytes: 256 * 1024, logReads: 4, logKeepBytes: 16 * 1024, events: 5 },
-  informer: { silenceMs: 90_000, restartBackoff: { baseMs: 1000, maxMs: 30_000, jitter: 'equal' } },
+  informer: {
+    silenceMs: 90_000,
+    restartBackoff: { baseMs: 1000, maxMs: 30_000, jitter: 'equal' },
+    listTimeoutMs: 60_000,
+    notReadyAfterMs: 120_000,
+  },
   requeueBackoff: { baseMs: 500, maxMs: 60_000, jitter: 'full' },
   slack: {
     attemptTimeoutMs: 10_000,
     minIntervalMs: 1000,
-    retryBackoff: { baseMs: 1000, maxMs: 60_000, jitter: 'full' },
+    retryBackoff: { baseMs: 1000, maxMs: 15_000, jitter: 'full' },
     defaultRetryAfterMs: 30_000,
     maxRetryAfterMs: 300_000,
   },
@@ -85,7 +102,7 @@ export const DEFAULT_SETTINGS: Settings = Object.freeze({
   shutdown: { drainMs: 6000, exitDeadlineMs: 9000 },
 } satisfies Settings);
 
-/** The settings for a validated config. Nothing in Config changes a timing today; the seam is here for when it does. */
-export function settingsFrom(_config: Config): Settings {
-  return DEFAULT_SETTINGS;
+/** The settings for a validated config: the defaults, with what the user may set (NOT_READY_AFTER) applied. */
+export function settingsFrom(config: Config): Settings {
+  return Object.freeze({ ...DEFAULT_SETTINGS, informer: { ...DEFAULT_SETTINGS.informer, notReadyAfterMs: config.notReadyAfterMs } });
 }

@@ -3,6 +3,7 @@
  * in-cluster service account); the library reads those itself.
  */
 import { BatchV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { describeCauses } from '../errors.ts';
 
 export interface KubeClients {
   readonly config: KubeConfig;
@@ -78,19 +79,47 @@ export function statusOf(error: unknown): number | undefined {
   return undefined;
 }
 
-/** A short, single-line description of an API error, without bodies that may be large. */
-export function describeError(error: unknown): string {
-  const status = statusOf(error);
-  let message = error instanceof Error ? error.message : String(error);
-  const body = (error as { body?: unknown } | null)?.body;
+/** The v1 Status an API error carries as its body (a JSON string or already parsed), if it has one. */
+export function statusBody(error: unknown): { message?: unknown; reason?: unknown; code?: unknown; details?: { causes?: unknown } } | undefined {
+  let body = (error as { body?: unknown } | null)?.body;
   if (typeof body === 'string') {
     try {
-      const parsed = JSON.parse(body) as { message?: unknown };
-      if (typeof parsed.message === 'string') message = parsed.message;
+      body = JSON.parse(body) as unknown;
     } catch {
-      // not a Status object: keep the message
+      return undefined; // not a Status object
     }
   }
+  return typeof body === 'object' && body !== null && !Array.isArray(body) ? (body as ReturnType<typeof statusBody>) : undefined;
+}
+
+/**
+ * A short, single-line description of an API error, without bodies that may be large: the Status message for an
+ * HTTP error, else what the connection failed on (`fetch failed` unwrapped to `connect ECONNREFUSED 10.0.0.1:443`,
+ * `getaddrinfo ENOTFOUND api.example`, `self-signed certificate (DEPTH_ZERO_SELF_SIGNED_CERT)`).
+ */
+export function describeError(error: unknown): string {
+  const status = statusOf(error);
+  let message = status === undefined ? describeCauses(error) : error instanceof Error ? error.message : String(error);
+  const body = statusBody(error);
+  if (typeof body?.message === 'string') message = body.message;
   message = message.split('\n')[0]!.slice(0, 300);
   return status === undefined ? message : `HTTP ${status}: ${message}`;
+}
+
+/**
+ * The error to log as `err` (pino prints type, message, stack): the original's type and stack frames, with
+ * describeError's one line as the message, so that an ApiException's multi-line message with the whole response
+ * body and headers does not flood the log.
+ */
+export function errorForLog(error: unknown): Error {
+  const original = error instanceof Error ? error : new Error(String(error));
+  const copy = Object.create(Object.getPrototypeOf(original) as object) as Error & { status?: number; code?: unknown };
+  copy.message = describeError(error);
+  const frames = (original.stack ?? '').split('\n').filter((line) => /^\s+at /.test(line));
+  copy.stack = [`${original.name}: ${copy.message}`, ...frames].join('\n');
+  const status = statusOf(error);
+  if (status !== undefined) copy.status = status;
+  const code = (original as { code?: unknown }).code;
+  if (typeof code === 'string') copy.code = code;
+  return copy;
 }

@@ -1,12 +1,15 @@
 /**
  * The informers the daemon runs: Jobs (the subject) and CronJobs (their annotations, schedule and story), in each
  * watched namespace or cluster-wide. Their events go to the record cache (record-cache.ts), which the workers read.
+ * And whether they work right now (`notReady()`, what /readyz says).
  */
-import type { V1CronJob, V1Job } from '@kubernetes/client-node';
+import { Observable, type ConfigurationOptions, type ObservableMiddleware, type V1CronJob, type V1Job } from '@kubernetes/client-node';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
-import { describeError, statusOf, withTimeout, type KubeClients } from './client.ts';
-import { Informer } from './informer.ts';
+import type { BackoffPolicy } from '../queue/backoff.ts';
+import { DEFAULT_SETTINGS } from '../settings.ts';
+import { errorForLog, statusOf, withTimeout, type KubeClients } from './client.ts';
+import { Informer, type InformerHealth } from './informer.ts';
 
 export interface JobWatchOptions {
   readonly clients: KubeClients;
@@ -22,6 +25,28 @@ export interface JobWatchOptions {
   readonly callTimeoutMs?: number;
   /** JOB_LABEL_SELECTOR and the exact EXCLUDE_NAMESPACES, sent to the API server (route/watched.ts jobListOptions). */
   readonly jobSelectors?: { readonly labelSelector?: string; readonly fieldSelector?: string };
+  /** settings.informer: restart backoff, list deadline, and NOT_READY_AFTER. */
+  readonly restartBackoff?: BackoffPolicy;
+  readonly listTimeoutMs?: number;
+  readonly notReadyAfterMs?: number;
+  /** Milliseconds since the epoch. */
+  readonly now?: () => number;
+}
+
+/** Request options that hand `signal` to the generated client's fetch, so that an abandoned list is really ended. */
+function withSignal(signal: AbortSignal): ConfigurationOptions<ObservableMiddleware> {
+  return {
+    middleware: [
+      {
+        pre: (context) => {
+          context.setSignal(signal);
+          return new Observable(Promise.resolve(context));
+        },
+        post: (response) => new Observable(Promise.resolve(response)),
+      },
+    ],
+    middlewareMergeStrategy: 'append',
+  };
 }
 
 export class JobWatch {
@@ -30,14 +55,18 @@ export class JobWatch {
   readonly #clients: KubeClients;
   readonly #logger: Logger;
   readonly #callTimeoutMs: number;
+  readonly #notReadyAfterMs: number;
+  readonly #now: () => number;
 
   constructor(options: JobWatchOptions) {
-    const { clients, logger, metrics, silenceMs } = options;
+    const { clients, logger, metrics, silenceMs, listTimeoutMs, now } = options;
     this.#clients = clients;
     this.#logger = logger;
     this.#callTimeoutMs = options.callTimeoutMs ?? 10_000;
     // /metrics' ready gauge says what /readyz says (this object is /readyz's source too).
-    metrics.reportReadiness(() => this.notSynced().length === 0);
+    metrics.reportReadiness(() => this.notReady().length === 0);
+    this.#notReadyAfterMs = options.notReadyAfterMs ?? DEFAULT_SETTINGS.informer.notReadyAfterMs;
+    this.#now = now ?? Date.now;
     const scopes: (string | undefined)[] = options.namespaces === 'all' ? [undefined] : [...options.namespaces];
     // A namespace exclusion (field selector) only applies to the cluster-wide list; the label selector to every one.
     const { labelSelector, fieldSelector } = options.jobSelectors ?? {};
@@ -47,14 +76,15 @@ export class JobWatch {
     };
     for (const namespace of scopes) {
       const where = namespace === undefined ? '' : `/namespaces/${namespace}`;
-      const common = { kubeconfig: clients.config, metrics, silenceMs };
+      const common = { kubeconfig: clients.config, metrics, silenceMs, listTimeoutMs, backoff: options.restartBackoff, now };
       this.#cronJobs.set(
         namespace ?? '*',
         new Informer<V1CronJob>({
           ...common,
           resource: `cronjobs${namespace ? `/${namespace}` : ''}`,
           path: `/apis/batch/v1${where}/cronjobs`,
-          list: () => (namespace ? clients.batch.listNamespacedCronJob({ namespace }) : clients.batch.listCronJobForAllNamespaces()),
+          list: (signal) =>
+            namespace ? clients.batch.listNamespacedCronJob({ namespace }, withSignal(signal)) : clients.batch.listCronJobForAllNamespaces({}, withSignal(signal)),
           logger: logger.child({ informer: 'cronjobs', namespace: namespace ?? '*' }),
           onAdd: options.onCronJob,
           onUpdate: options.onCronJob,
@@ -66,7 +96,10 @@ export class JobWatch {
           ...common,
           resource: `jobs${namespace ? `/${namespace}` : ''}`,
           path: `/apis/batch/v1${where}/jobs`,
-          list: () => (namespace ? clients.batch.listNamespacedJob({ namespace, ...selectors }) : clients.batch.listJobForAllNamespaces({ ...selectors })),
+          list: (signal) =>
+            namespace
+              ? clients.batch.listNamespacedJob({ namespace, ...selectors }, withSignal(signal))
+              : clients.batch.listJobForAllNamespaces({ ...selectors }, withSignal(signal)),
           ...selectors,
           logger: logger.child({ informer: 'jobs', namespace: namespace ?? '*' }),
           onAdd: options.onJob,
@@ -91,8 +124,9 @@ export class JobWatch {
     await Promise.all(this.#all.map((informer) => informer.whenSynced()));
   }
 
-  notSynced(): readonly string[] {
-    return this.#all.filter((informer) => !informer.synced).map((informer) => informer.resource);
+  /** Why the daemon should not be counted on right now (see notReadyReasons); empty when ready. */
+  notReady(): readonly string[] {
+    return notReadyReasons(this.#all.map((informer) => informer.health()), this.#now(), this.#notReadyAfterMs);
   }
 
   /**
@@ -105,7 +139,7 @@ export class JobWatch {
       return await withTimeout(this.#clients.batch.readNamespacedCronJob({ name, namespace }), this.#callTimeoutMs);
     } catch (error) {
       if (statusOf(error) === 404) return undefined;
-      this.#logger.warn({ cronJob: `${namespace}/${name}`, err: describeError(error) }, 'could not read the CronJob: retrying');
+      this.#logger.warn({ cronJob: `${namespace}/${name}`, err: errorForLog(error) }, 'could not read the CronJob: retrying');
       throw error;
     }
   }
@@ -113,4 +147,26 @@ export class JobWatch {
   async stop(): Promise<void> {
     await Promise.all(this.#all.map((informer) => informer.stop()));
   }
+}
+
+/**
+ * One line per informer in trouble; empty when ready. An informer is in trouble until its first list, and once it has
+ * been unable to list or watch for `notReadyAfterMs` or longer: a short outage, a relist or a dropped watch is not
+ * worth taking the pod out of service for, two minutes of 500s, 401s or a hung list are.
+ */
+export function notReadyReasons(healths: readonly InformerHealth[], nowMs: number, notReadyAfterMs: number): string[] {
+  const reasons: string[] = [];
+  for (const { resource, synced, unableSince, lastError, listing } of healths) {
+    if (!synced) reasons.push(`${resource}: waiting for the first list${lastError === undefined ? '' : `: ${lastError}`}`);
+    else if (unableSince !== undefined && nowMs - unableSince >= notReadyAfterMs) {
+      const why = lastError ?? (listing ? 'a list has not answered yet' : 'unknown');
+      reasons.push(`${resource}: unable to list or watch for ${seconds(nowMs - unableSince)} s: ${why}`);
+    }
+  }
+  return reasons;
+}
+
+/** 0.4, 9.5, 130: tenths only where they matter. */
+function seconds(ms: number): string {
+  return ms < 10_000 ? (ms / 1000).toFixed(1) : String(Math.round(ms / 1000));
 }

@@ -2,18 +2,23 @@
  * deliver(payload): gets one message into Slack, or says precisely why it cannot.
  *
  * Built on @slack/webhook's IncomingWebhook for the request itself (one attempt each: its retry policy cannot
- * honour Retry-After or a shutdown signal), with this file owning the policy, in the three kinds of error:
- * - retry later: 429 pauses the whole queue for Retry-After, then retries the same message; 5xx, network errors and
- *   timeouts retry with full-jitter backoff, with no attempt limit: an alert is never dropped for a transient error.
- * - never retry: any other 4xx (no_service, channel_is_archived, invalid_payload, ...) is logged at error level
- *   with Slack's error string and counted in alerts_failed_total{slack_error}; retrying cannot fix a revoked webhook.
- * - absorb: deliver() never throws. A shutdown (the signal) ends the wait with `aborted`, and the caller does not
- *   mark the Job as alerted, so the next start sends it.
+ * honour Retry-After or a shutdown signal), with this file owning the policy. Every answer is judged once, by
+ * classifyAnswer (answer.ts, which has the table), into one of three verdicts:
+ * - delivered: a 2xx, as soon as its status line arrives. Slack has posted the message by then; waiting for the body
+ *   too would let a body that never ends time the attempt out, and the retry would post the message a second time.
+ * - retry later: 429 pauses the whole queue for Retry-After, then retries the same message; 5xx, 408, network errors
+ *   and timeouts retry with full-jitter backoff (settings.slack.retryBackoff, capped at 15 s so that a channel that
+ *   is back hears within ~15 s), with no attempt limit: an alert is never dropped for a transient error.
+ * - never retry (for this webhook): a redirect (never followed), any other 4xx (no_service, channel_is_archived,
+ *   invalid_payload, ...), a certificate the client does not trust, a host that does not exist. Logged at error level
+ *   with the cause and counted in alerts_failed_total{slack_error}; retrying cannot fix a revoked webhook or a bad cert.
+ * deliver() never throws. A shutdown (the signal) ends the wait with `aborted`, and the caller does not mark the Job
+ * as alerted, so the next start sends it.
  * Posts are serialized in a FIFO queue and spaced by minIntervalMs: Slack allows about one message per second
  * per webhook, and bursts (a node dies, twenty Jobs fail) would otherwise earn 429s.
  *
  * The webhook URL is a secret (whoever holds it can post to the channel): it is never logged, only its
- * fingerprint, and error messages are scrubbed of it before they are logged or returned.
+ * fingerprint, and error messages and their causes are scrubbed of it before they are logged or returned.
  */
 import { setTimeout as delay } from 'node:timers/promises';
 import {
@@ -23,17 +28,41 @@ import {
   type FetchFunction,
   type IncomingWebhookSendArguments,
 } from '@slack/webhook';
+import { causeChain } from '../errors.ts';
 import { silentLogger, type Logger } from '../log.ts';
-import { backoffDelay } from '../queue/backoff.ts';
+import { backoffDelay, type BackoffPolicy } from '../queue/backoff.ts';
 import type { Metrics } from '../metrics.ts';
+import { DEFAULT_SETTINGS } from '../settings.ts';
+import { classifyAnswer, type Attempt, type RefusalReason, type Verdict } from './answer.ts';
 import { blockKitBuilderUrl, type SlackPayload } from './format.ts';
+
+export { parseRetryAfter } from './answer.ts';
 
 export type DeliveryResult =
   | { readonly ok: true; readonly attempts: number }
-  /** Slack refused the message for good: `error` is Slack's error string (no_service, invalid_payload, ...). */
-  | { readonly ok: false; readonly permanent: true; readonly status: number; readonly error: string; readonly attempts: number }
+  /**
+   * Refused for good. `error` is the short token that is also the metric label: Slack's error string (no_service,
+   * invalid_payload, ...), http_<status> (redirects, HTML error pages), tls_<code> or dns_<code>; `cause` says it in
+   * a sentence. `status` is undefined when no HTTP answer came (TLS, DNS).
+   */
+  | {
+      readonly ok: false;
+      readonly permanent: true;
+      readonly reason: RefusalReason;
+      readonly status: number | undefined;
+      readonly error: string;
+      readonly cause: string;
+      readonly attempts: number;
+    }
   /** Not delivered, but not refused either (shutdown): the caller should leave the failure un-alerted. */
-  | { readonly ok: false; readonly permanent: false; readonly error: 'aborted'; readonly attempts: number };
+  | {
+      readonly ok: false;
+      readonly permanent: false;
+      readonly error: 'aborted';
+      readonly attempts: number;
+      /** Why the last attempt failed, if one did (for `test-alert`: "HTTP 503 service_unavailable", "connect ECONNREFUSED ..."). */
+      readonly lastFailure?: string;
+    };
 
 export interface Deliverer {
   deliver(payload: SlackPayload, signal?: AbortSignal): Promise<DeliveryResult>;
@@ -49,8 +78,8 @@ export interface SlackDelivererOptions {
   readonly timeoutMs?: number;
   /** Minimum time between two attempts on this webhook. */
   readonly minIntervalMs?: number;
-  readonly backoffBaseMs?: number;
-  readonly backoffMaxMs?: number;
+  /** For 5xx, 408, network errors and timeouts. */
+  readonly retryBackoff?: BackoffPolicy;
   /** Used when a 429 has no (or an unreadable) Retry-After. */
   readonly defaultRetryAfterMs?: number;
   /** Retry-After is capped: a misbehaving proxy must not stall alerts for a day. */
@@ -64,15 +93,6 @@ export interface SlackDelivererOptions {
   readonly logger?: Logger;
 }
 
-export const DELIVERY_DEFAULTS = {
-  timeoutMs: 10_000,
-  minIntervalMs: 1000,
-  backoffBaseMs: 1000,
-  backoffMaxMs: 60_000,
-  defaultRetryAfterMs: 30_000,
-  maxRetryAfterMs: 300_000,
-} as const;
-
 /** `hooks.slack.com…AbCd`: enough to tell two webhooks apart in logs, useless to post with. */
 export function webhookFingerprint(url: string): string {
   let host = '';
@@ -84,28 +104,24 @@ export function webhookFingerprint(url: string): string {
   return `${host}…${url.slice(-4)}`;
 }
 
-/** Retry-After (delta-seconds or HTTP-date) in ms; undefined when absent or unreadable. */
-export function parseRetryAfter(header: string | null | undefined, nowMs: number): number | undefined {
-  if (header === null || header === undefined) return undefined;
-  const value = header.trim();
-  if (/^\d+(\.\d+)?$/.test(value)) return Math.round(Number(value) * 1000);
-  const date = Date.parse(value);
-  if (/[a-z]/i.test(value) && !Number.isNaN(date)) return Math.max(0, date - nowMs);
-  return undefined;
-}
-
-
 const defaultSleep: Sleep = async (ms, signal) => {
   await delay(ms, undefined, signal ? { signal } : undefined);
 };
 
-type AttemptOutcome =
-  | { kind: 'ok' }
-  | { kind: 'rate_limited'; retryAfterMs: number | undefined }
-  | { kind: 'server_error'; status: number; error: string }
-  | { kind: 'network'; error: string }
-  | { kind: 'rejected'; status: number; error: string }
-  | { kind: 'aborted' };
+/** An attempt's verdict, or `aborted` (shutdown), with the thrown error kept for the log. */
+type Outcome = { readonly verdict: Verdict; readonly thrown: unknown } | { readonly verdict: 'aborted' };
+
+/** The `outcome` label of slack_attempts_total and slack_request_duration_seconds. */
+function outcomeLabel(verdict: Verdict): string {
+  switch (verdict.kind) {
+    case 'delivered':
+      return 'ok';
+    case 'retry_later':
+      return verdict.reason;
+    case 'never_retry':
+      return 'rejected';
+  }
+}
 
 export class SlackDeliverer implements Deliverer {
   readonly #url: string;
@@ -113,8 +129,7 @@ export class SlackDeliverer implements Deliverer {
   readonly #fetch: FetchFunction;
   readonly #timeoutMs: number;
   readonly #minIntervalMs: number;
-  readonly #backoffBaseMs: number;
-  readonly #backoffMaxMs: number;
+  readonly #retryBackoff: BackoffPolicy;
   readonly #defaultRetryAfterMs: number;
   readonly #maxRetryAfterMs: number;
   readonly #sleep: Sleep;
@@ -128,15 +143,15 @@ export class SlackDeliverer implements Deliverer {
   #nextAttemptAt = 0;
 
   constructor(options: SlackDelivererOptions) {
+    const defaults = DEFAULT_SETTINGS.slack;
     this.#url = options.url;
     this.#fingerprint = webhookFingerprint(options.url);
     this.#fetch = options.fetch ?? (globalThis.fetch as FetchFunction);
-    this.#timeoutMs = options.timeoutMs ?? DELIVERY_DEFAULTS.timeoutMs;
-    this.#minIntervalMs = options.minIntervalMs ?? DELIVERY_DEFAULTS.minIntervalMs;
-    this.#backoffBaseMs = options.backoffBaseMs ?? DELIVERY_DEFAULTS.backoffBaseMs;
-    this.#backoffMaxMs = options.backoffMaxMs ?? DELIVERY_DEFAULTS.backoffMaxMs;
-    this.#defaultRetryAfterMs = options.defaultRetryAfterMs ?? DELIVERY_DEFAULTS.defaultRetryAfterMs;
-    this.#maxRetryAfterMs = options.maxRetryAfterMs ?? DELIVERY_DEFAULTS.maxRetryAfterMs;
+    this.#timeoutMs = options.timeoutMs ?? defaults.attemptTimeoutMs;
+    this.#minIntervalMs = options.minIntervalMs ?? defaults.minIntervalMs;
+    this.#retryBackoff = options.retryBackoff ?? defaults.retryBackoff;
+    this.#defaultRetryAfterMs = options.defaultRetryAfterMs ?? defaults.defaultRetryAfterMs;
+    this.#maxRetryAfterMs = options.maxRetryAfterMs ?? defaults.maxRetryAfterMs;
     this.#sleep = options.sleep ?? defaultSleep;
     this.#now = options.now ?? Date.now;
     this.#random = options.random ?? Math.random;
@@ -156,51 +171,55 @@ export class SlackDeliverer implements Deliverer {
 
   async #deliverInTurn(previous: Promise<void>, payload: SlackPayload, signal: AbortSignal | undefined): Promise<DeliveryResult> {
     let attempts = 0;
+    let lastFailure: string | undefined;
+    const aborted = (): DeliveryResult => ({ ok: false, permanent: false, error: 'aborted', attempts, ...(lastFailure === undefined ? {} : { lastFailure }) });
     try {
-      if (!(await untilOrAborted(previous, signal))) return aborted(attempts);
+      if (!(await untilOrAborted(previous, signal))) return aborted();
       let transientFailures = 0;
       for (;;) {
-        if (!(await this.#waitForSlot(signal))) return aborted(attempts);
+        if (!(await this.#waitForSlot(signal))) return aborted();
         attempts += 1;
         const outcome = await this.#attempt(payload, signal);
-        switch (outcome.kind) {
-          case 'ok':
+        if (outcome.verdict === 'aborted') return aborted();
+        const { verdict, thrown } = outcome;
+        switch (verdict.kind) {
+          case 'delivered':
             this.#metrics?.alertsSent.inc();
             this.#metrics?.lastDeliverySeconds.set(this.#now() / 1000);
             if (attempts > 1) this.#logger.info({ attempts }, 'slack accepted the alert after retrying');
             return { ok: true, attempts };
-          case 'aborted':
-            return aborted(attempts);
-          case 'rejected':
-            this.#metrics?.alertsFailed.inc({ slack_error: outcome.error });
+          case 'never_retry': {
+            const cause = this.#scrub(verdict.cause);
+            this.#metrics?.alertsFailed.inc({ slack_error: verdict.error });
             this.#logger.error(
-              { status: outcome.status, slackError: outcome.error, attempts },
-              `slack refused the alert for good (${outcome.error}): check the webhook; this alert is dropped`,
+              { err: this.#scrubbedError(thrown), status: verdict.status, slackError: verdict.error, refusal: verdict.reason, cause, attempts },
+              `slack delivery failed for good (${verdict.error}): ${REFUSAL_ADVICE[verdict.reason]}; this alert is dropped`,
             );
-            return { ok: false, permanent: true, status: outcome.status, error: outcome.error, attempts };
-          case 'rate_limited': {
-            const pauseMs = Math.min(this.#maxRetryAfterMs, outcome.retryAfterMs ?? this.#defaultRetryAfterMs);
-            this.#nextAttemptAt = Math.max(this.#nextAttemptAt, this.#now() + pauseMs);
-            this.#logger.warn({ attempts, pauseMs }, 'slack rate-limited the webhook: pausing the queue');
-            break;
+            return { ok: false, permanent: true, reason: verdict.reason, status: verdict.status, error: verdict.error, cause, attempts };
           }
-          case 'server_error':
-          case 'network': {
-            const waitMs = backoffDelay({ baseMs: this.#backoffBaseMs, maxMs: this.#backoffMaxMs }, transientFailures, this.#random);
+          case 'retry_later': {
+            lastFailure = this.#scrub(verdict.cause);
+            if (verdict.reason === 'rate_limited') {
+              const pauseMs = Math.min(this.#maxRetryAfterMs, verdict.retryAfterMs ?? this.#defaultRetryAfterMs);
+              this.#nextAttemptAt = Math.max(this.#nextAttemptAt, this.#now() + pauseMs);
+              this.#logger.warn({ attempts, pauseMs }, 'slack rate-limited the webhook: pausing the queue');
+              break;
+            }
+            const waitMs = backoffDelay(this.#retryBackoff, transientFailures, this.#random);
             transientFailures += 1;
             this.#logger.warn(
-              { attempts, waitMs, status: outcome.kind === 'server_error' ? outcome.status : undefined, err: outcome.error },
+              { err: this.#scrubbedError(thrown), status: verdict.status, cause: lastFailure, attempts, waitMs },
               'slack delivery failed: retrying',
             );
-            if (!(await this.#pause(waitMs, signal))) return aborted(attempts);
+            if (!(await this.#pause(waitMs, signal))) return aborted();
             break;
           }
         }
       }
     } catch (error) {
       // A bug here must not crash the daemon nor lose the alert silently: say so, leave it un-alerted.
-      this.#logger.error({ err: this.#scrub(describe(error)), attempts }, 'slack delivery failed unexpectedly');
-      return aborted(attempts);
+      this.#logger.error({ err: this.#scrubbedError(error), attempts }, 'slack delivery failed unexpectedly');
+      return aborted();
     }
   }
 
@@ -223,54 +242,51 @@ export class SlackDeliverer implements Deliverer {
     return !signal?.aborted;
   }
 
-  async #attempt(payload: SlackPayload, signal: AbortSignal | undefined): Promise<AttemptOutcome> {
+  async #attempt(payload: SlackPayload, signal: AbortSignal | undefined): Promise<Outcome> {
     const started = this.#now();
     this.#nextAttemptAt = started + this.#minIntervalMs;
-    let retryAfter: string | null = null;
-    // IncomingWebhook hides the response headers and takes no caller signal, so this wrapper records Retry-After
-    // and adds the shutdown signal to IncomingWebhook's own per-attempt timeout signal.
+    let answered: { status: number; retryAfter: string | null; location: string | null } | undefined;
+    // IncomingWebhook hides the response headers, takes no caller signal and follows no redirect policy of ours, so
+    // this wrapper records the answer's head, adds the shutdown signal to IncomingWebhook's own timeout signal, asks
+    // for redirects to be returned rather than followed, and ends a 2xx at its status line (see the file comment).
     const fetchOnce: FetchFunction = async (url, init) => {
       const signals = [init?.signal, signal].filter((s): s is AbortSignal => s !== undefined);
-      const response = await this.#fetch(url, { ...init, signal: signals.length > 0 ? AbortSignal.any(signals) : undefined });
-      retryAfter = response.headers.get('retry-after');
+      const response = await this.#fetch(url, {
+        ...init,
+        redirect: 'manual',
+        signal: signals.length > 0 ? AbortSignal.any(signals) : undefined,
+      });
+      answered = { status: response.status, retryAfter: response.headers.get('retry-after'), location: response.headers.get('location') };
+      if (response.status >= 200 && response.status < 300) {
+        (response as Partial<Response>).body?.cancel().catch(() => undefined);
+        return new Response(null, { status: response.status }) as unknown as Awaited<ReturnType<FetchFunction>>;
+      }
       return response;
     };
     const webhook = new IncomingWebhook(this.#url, { fetch: fetchOnce, timeout: this.#timeoutMs, retryConfig: { retries: 0 } });
-    const outcome = await this.#classify(webhook, payload, signal, () => retryAfter);
-    const seconds = Math.max(0, this.#now() - started) / 1000;
-    if (outcome.kind !== 'aborted') {
-      this.#metrics?.slackLatency.observe({ outcome: outcome.kind }, seconds);
-      this.#metrics?.slackAttempts.inc({ outcome: outcome.kind });
-    }
-    return outcome;
-  }
-
-  async #classify(
-    webhook: IncomingWebhook,
-    payload: SlackPayload,
-    signal: AbortSignal | undefined,
-    retryAfter: () => string | null,
-  ): Promise<AttemptOutcome> {
+    let attempt: Attempt;
+    let thrown: unknown;
     try {
       await webhook.send(payload as IncomingWebhookSendArguments);
-      return { kind: 'ok' };
+      attempt = { response: { status: answered?.status ?? 200, body: '' } };
     } catch (error) {
-      if (signal?.aborted) return { kind: 'aborted' };
-      if (error instanceof IncomingWebhookHTTPError) {
-        const status = error.statusCode;
-        if (status === 429) return { kind: 'rate_limited', retryAfterMs: parseRetryAfter(retryAfter(), this.#now()) };
-        // 408 is the only 4xx that says "try again": a proxy gave up waiting, not a refusal.
-        if (status >= 500 || status === 408) return { kind: 'server_error', status, error: slackError(error.body, status) };
-        return { kind: 'rejected', status, error: slackError(error.body, status) };
+      if (signal?.aborted) return { verdict: 'aborted' };
+      thrown = error instanceof IncomingWebhookRequestError ? error.original : error;
+      if (answered !== undefined && answered.status >= 200 && answered.status < 300) {
+        attempt = { response: { status: answered.status, body: '' } };
+      } else if (error instanceof IncomingWebhookHTTPError) {
+        thrown = undefined; // an answer, not an exception: status and body say it all
+        attempt = { response: { status: error.statusCode, body: error.body, retryAfter: answered?.retryAfter, location: answered?.location } };
+      } else {
+        const timedOut = thrown instanceof Error && (thrown.name === 'TimeoutError' || thrown.name === 'AbortError');
+        attempt = { error: thrown, timedOut, timeoutMs: this.#timeoutMs };
       }
-      if (error instanceof IncomingWebhookRequestError) {
-        const original = error.original;
-        const timedOut = original.name === 'TimeoutError' || (original.name === 'AbortError' && !signal?.aborted);
-        const detail = timedOut ? `timed out after ${this.#timeoutMs} ms` : describe(original);
-        return { kind: 'network', error: this.#scrub(detail) };
-      }
-      return { kind: 'network', error: this.#scrub(describe(error)) };
     }
+    const verdict = classifyAnswer(attempt, this.#now());
+    const seconds = Math.max(0, this.#now() - started) / 1000;
+    this.#metrics?.slackLatency.observe({ outcome: outcomeLabel(verdict) }, seconds);
+    this.#metrics?.slackAttempts.inc({ outcome: outcomeLabel(verdict) });
+    return { verdict, thrown };
   }
 
   #scrub(text: string): string {
@@ -283,7 +299,40 @@ export class SlackDeliverer implements Deliverer {
     }
     return scrubbed;
   }
+
+  /**
+   * A copy of `error` and its causes, of the same types (so pino's serializer reports the real `type`), with the
+   * webhook URL scrubbed from every message, stack and string property; undefined stays undefined.
+   */
+  #scrubbedError(error: unknown): Error | undefined {
+    if (error === undefined) return undefined;
+    const copies = causeChain(error).map((link) => {
+      if (!(link instanceof Error)) return new Error(this.#scrub(String(link)));
+      // Own properties are defined, not assigned: DOMException (a fetch timeout) has getter-only message and name.
+      const copy = Object.create(Object.getPrototypeOf(link) as object) as Error;
+      const define = (key: string, value: unknown): void => void Object.defineProperty(copy, key, { value, enumerable: true, writable: true, configurable: true });
+      for (const [key, value] of Object.entries(link)) if (typeof value === 'string' || typeof value === 'number') define(key, typeof value === 'string' ? this.#scrub(value) : value);
+      define('name', link.name);
+      define('message', this.#scrub(link.message));
+      if (link.stack !== undefined) define('stack', this.#scrub(link.stack));
+      const code = (link as { code?: unknown }).code;
+      if (typeof code === 'string' || typeof code === 'number') define('code', code);
+      return copy;
+    });
+    copies.forEach((copy, i) => {
+      if (i + 1 < copies.length) Object.defineProperty(copy, 'cause', { value: copies[i + 1], enumerable: false, configurable: true });
+    });
+    return copies[0];
+  }
 }
+
+/** What to do about each kind of refusal, for the error line. */
+const REFUSAL_ADVICE: Readonly<Record<RefusalReason, string>> = {
+  rejected: 'check the webhook (revoked, channel archived, or a payload Slack will not take)',
+  redirect: 'the webhook URL redirects; set SLACK_WEBHOOK_URL to the URL Slack gave you',
+  tls: 'the webhook\'s TLS certificate is not trusted (expired, self-signed, unknown CA or wrong host); a proxy intercepting TLS needs its CA in NODE_EXTRA_CA_CERTS',
+  dns: 'the webhook\'s host name does not resolve; check SLACK_WEBHOOK_URL and the pod\'s DNS',
+};
 
 /**
  * Logs the message it would have sent; for DRY_RUN and for running without a webhook. `builderUrl` opens the same
@@ -305,10 +354,6 @@ export class DryRunDeliverer implements Deliverer {
   }
 }
 
-function aborted(attempts: number): DeliveryResult {
-  return { ok: false, permanent: false, error: 'aborted', attempts };
-}
-
 /** Resolves true when `promise` settles, false as soon as `signal` aborts. */
 function untilOrAborted(promise: Promise<unknown>, signal: AbortSignal | undefined): Promise<boolean> {
   if (!signal) return promise.then(() => true, () => true);
@@ -321,16 +366,4 @@ function untilOrAborted(promise: Promise<unknown>, signal: AbortSignal | undefin
       () => { signal.removeEventListener('abort', onAbort); resolve(!signal.aborted); },
     );
   });
-}
-
-/** Slack answers errors as a short text/plain string; anything else (an HTML error page) becomes http_<status>. */
-function slackError(body: string, status: number): string {
-  const text = body.trim();
-  return /^[a-z][a-z0-9_]{0,63}$/.test(text) ? text : `http_${status}`;
-}
-
-function describe(error: unknown): string {
-  if (!(error instanceof Error)) return String(error);
-  const cause = error.cause instanceof Error ? `: ${error.cause.message}` : '';
-  return `${error.message}${cause}`;
 }

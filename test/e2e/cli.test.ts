@@ -11,7 +11,9 @@ import { after, afterEach, before, describe, it } from 'node:test';
 import { loadFixture } from '../fixtures/index.ts';
 import { startApiServer, type ApiServer, type PolicyRule } from '../world/apiserver.ts';
 import { startDaemon, type Daemon } from '../world/daemon.ts';
+import { writeKubeconfigFile } from '../world/kubeconfig.ts';
 import { startSlack, type SlackEmulator } from '../world/slack.ts';
+import { tls } from '../world/tls.ts';
 
 const REPO = new URL('../..', import.meta.url).pathname;
 const SECRET = 's3cr3tW3bh00kT0k3nXYZ';
@@ -106,6 +108,16 @@ describe('kube-job-alerts check', () => {
     assert.equal(row(run.stdout, 'patch', 'jobs.batch'), undefined, 'no patch with the memory store');
   });
 
+  it('says why the API server cannot be reached: fetch failed unwrapped to its cause, exit 1', async () => {
+    // A port nothing listens on: the client's `fetch failed` hides the refused connection one cause down.
+    const closed = await startSlack();
+    await closed.close();
+    const kubeconfig = writeKubeconfigFile(HOME, 'unreachable.json', { server: `https://127.0.0.1:${closed.port}`, caPem: tls.ca, token: 't', namespace: 'default' });
+    const run = await cli(['check'], { KUBECONFIG: kubeconfig });
+    assert.equal(run.code, 1);
+    assert.match(run.stderr, new RegExp(`API server: +https://127.0.0.1:${closed.port}: not reachable: .*ECONNREFUSED 127.0.0.1:${closed.port}`));
+  });
+
   it('refuses bad configuration with the daemon\'s own messages, exit 1', async () => {
     const run = await cli(['check'], { KUBECONFIG: api.kubeconfigPath, HTTP_PORT: 'eighty', SLACK_WEBHOOK_URL: `http://example.com/${SECRET}` });
     assert.equal(run.code, 1);
@@ -137,6 +149,17 @@ describe('kube-job-alerts test-alert', () => {
     assert.equal(run.code, 1);
     assert.match(run.stderr, /no_service \(HTTP 404, 1 attempt\)/);
     assert.equal(slack.received.length, before + 1);
+  });
+
+  it('says why, and exits 1 without retrying, when the webhook\'s certificate is not trusted', async () => {
+    const untrusted = await startSlack({ tls: 'untrusted' });
+    try {
+      const run = await cli(['test-alert'], { SLACK_WEBHOOK_URL: untrusted.url });
+      assert.equal(run.code, 1);
+      assert.match(run.stderr, /retrying will not help: fetch failed: unable to verify the first certificate.* \(UNABLE_TO_VERIFY_LEAF_SIGNATURE\) \(tls_unable_to_verify_leaf_signature, 1 attempt\)/);
+    } finally {
+      await untrusted.close();
+    }
   });
 
   it('retries a 503 like the daemon does', async () => {

@@ -1,6 +1,7 @@
 /**
- * /healthz, /readyz and /metrics of the daemon as a process: not ready until every informer has listed, and the
- * metrics say what happened (failures detected, alerts sent, Slack attempts, last delivery).
+ * /healthz, /readyz and /metrics of the daemon as a process: not ready until every informer has listed, nor while one
+ * has been unable to list or watch for NOT_READY_AFTER, and the metrics say what happened (failures detected, alerts
+ * sent, Slack attempts, last delivery, informer health).
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -12,6 +13,7 @@ import { startSlack, type SlackEmulator } from '../world/slack.ts';
 let api: ApiServer;
 let slack: SlackEmulator;
 let daemon: Daemon;
+let second: Daemon | undefined;
 
 before(async () => {
   api = await startApiServer();
@@ -19,6 +21,7 @@ before(async () => {
 });
 
 after(async () => {
+  await second?.stop('SIGKILL');
   await daemon?.stop('SIGKILL');
   await slack.close();
   await api.close();
@@ -74,5 +77,29 @@ describe('probes and metrics', () => {
     assert.match(body, /^kube_job_alerts_build_info\{version="\d+\.\d+\.\d+[^"]*",node="\d+\.\d+\.\d+"\} 1$/m);
     assert.equal(sample(body, 'kube_job_alerts_ready'), 1);
     assert.equal(sample(body, 'kube_job_alerts_informer_restarts_total{resource="jobs/default"}'), 0);
+  });
+
+  it('is unready while the API server answers 500 for longer than NOT_READY_AFTER, and ready again after', async () => {
+    second = startDaemon({ KUBECONFIG: api.kubeconfigPath, SLACK_WEBHOOK_URL: slack.url, HTTP_PORT: '0', WATCH_NAMESPACES: 'outage', NOT_READY_AFTER: '1s' });
+    const port = (await second.waitForLog((line) => line.msg === 'serving /healthz, /readyz and /metrics')).port as number;
+    await second.ready();
+    const inOutage = (request: { namespace: string; verb: string }) => request.namespace === 'outage' && (request.verb === 'list' || request.verb === 'watch');
+    api.faults.failNext(1_000_000, { status: 500, match: inOutage });
+    api.faults.dropWatches(inOutage);
+    let readyz = await get(port, '/readyz');
+    for (let i = 0; i < 400 && readyz.status === 200; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      readyz = await get(port, '/readyz');
+    }
+    assert.equal(readyz.status, 503);
+    assert.match(readyz.body, /jobs\/outage: unable to list or watch for [\d.]+ s: HTTP 500/);
+    assert.equal(sample((await get(port, '/metrics')).body, 'kube_job_alerts_informer_healthy{resource="jobs/outage"}'), 0);
+    api.faults.reset();
+    await second.waitForLog((line) => line.msg === 'informer works again', 30_000);
+    for (let i = 0; i < 400 && readyz.status !== 200; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      readyz = await get(port, '/readyz');
+    }
+    assert.equal(readyz.status, 200);
   });
 });

@@ -1,6 +1,7 @@
 /**
  * The supervised informer (src/kube/informer.ts) with the real @kubernetes/client-node over HTTPS against the
- * API-server emulator: bookmarks and timeouts requested, 410 relists, dropped and silent watches, 5xx restarts.
+ * API-server emulator: bookmarks and timeouts requested, 410 relists, dropped and silent watches, 5xx restarts,
+ * a hung relist abandoned and retried, relists after a history reset (504 Too large resource version).
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -20,16 +21,23 @@ before(async () => {
   kubeconfig.loadFromFile(api.kubeconfigPath);
   batch = kubeconfig.makeApiClient(BatchV1Api);
 });
-after(() => api.close());
+// Informers a failed test left running must not keep the process (and the emulator) alive.
+const informers: Informer<V1Job>[] = [];
+after(async () => {
+  await Promise.all(informers.map((informer) => informer.stop()));
+  await api.close();
+});
 
 /** An informer on Jobs in `namespace` that records what it was told, name by name. */
-function jobInformer(namespace: string, options: { silenceMs?: number } = {}) {
+function jobInformer(namespace: string, options: { silenceMs?: number; listTimeoutMs?: number } = {}) {
   const seen: string[] = [];
   const waiters: { name: string; resolve: () => void }[] = [];
+  // `update:name`, and `update:name:v` when the Job has a label v: which version the handler was told about.
   const note = (kind: string) => (job: V1Job) => {
-    const entry = `${kind}:${job.metadata?.name}`;
-    seen.push(entry);
-    for (const waiter of waiters.filter((w) => w.name === entry)) waiter.resolve();
+    const version = job.metadata?.labels?.v;
+    const entries = [`${kind}:${job.metadata?.name}`, ...(version === undefined ? [] : [`${kind}:${job.metadata?.name}:${version}`])];
+    seen.push(...entries);
+    for (const waiter of waiters.filter((w) => entries.includes(w.name))) waiter.resolve();
   };
   const metrics = new Metrics();
   const informer = new Informer<V1Job>({
@@ -40,11 +48,13 @@ function jobInformer(namespace: string, options: { silenceMs?: number } = {}) {
     logger: silentLogger,
     metrics,
     silenceMs: options.silenceMs,
+    listTimeoutMs: options.listTimeoutMs,
     backoff: { baseMs: 50, maxMs: 200 },
     onAdd: note('add'),
     onUpdate: note('update'),
     onDelete: note('delete'),
   });
+  informers.push(informer);
   const saw = (entry: string, timeoutMs = 10_000) =>
     seen.includes(entry)
       ? Promise.resolve()
@@ -61,6 +71,17 @@ function job(namespace: string, name: string) {
 }
 
 const watchesIn = (namespace: string) => (request: { verb: string; namespace: string }) => request.verb === 'watch' && request.namespace === namespace;
+const listsIn = (namespace: string) => (request: { verb: string; namespace: string }) => request.verb === 'list' && request.namespace === namespace;
+const listCount = (namespace: string) => api.requests.filter(listsIn(namespace)).length;
+
+/** Resolves once `check()` holds; rejects, saying `what`, if it does not within `timeoutMs`. */
+async function eventually(check: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`never: ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
 
 describe('Informer', () => {
   it('lists, then watches with bookmarks and a server-side timeout of 5-10 minutes', async () => {
@@ -134,6 +155,80 @@ describe('Informer', () => {
     api.faults.clearHang();
     await saw('add:waiting');
     assert.equal(informer.synced, true);
+    await informer.stop();
+  });
+
+  it('gives up on a hung relist after listTimeoutMs and lists again, instead of staying blind', async () => {
+    const { informer, saw } = jobInformer('i', { listTimeoutMs: 300 });
+    await informer.start();
+    await informer.whenSynced();
+    api.faults.hang(listsIn('i'));
+    const hung = api.nextRequest(listsIn('i'));
+    // A 410 makes it relist (a change it missed, then compacted away); that list hangs.
+    api.faults.silenceWatches(watchesIn('i'));
+    api.create('jobs', job('i', 'missed'));
+    api.faults.compact();
+    api.faults.dropWatches(watchesIn('i'));
+    await hung;
+    // Only an abandoned list is followed by another one.
+    await api.nextRequest(listsIn('i'));
+    const { unableSince, lastError } = informer.health();
+    assert.ok(unableSince !== undefined, 'it knows it cannot list');
+    assert.match(lastError ?? '', /the list did not answer within 0.3 s/);
+    api.create('jobs', job('i', 'after-the-hang'));
+    api.faults.clearHang();
+    api.faults.unsilenceWatches();
+    await saw('add:missed');
+    await saw('add:after-the-hang');
+    assert.equal(informer.health().unableSince, undefined);
+    await informer.stop();
+  });
+
+  it('relists after a history reset (etcd restore: 504 Too large resource version), and its cache ends up right', async () => {
+    api.create('jobs', job('g', 'kept'));
+    const { informer, saw, seen } = jobInformer('g');
+    await informer.start();
+    await saw('add:kept');
+    const backup = api.faults.snapshot();
+    api.modify('jobs', 'g', 'kept', (object) => (object.metadata.labels = { v: 'after-backup' }));
+    api.create('jobs', job('g', 'gone'));
+    await saw('update:kept:after-backup');
+    await saw('add:gone');
+    const lists = listCount('g');
+    const watchesBefore = api.requests.filter(watchesIn('g')).length;
+
+    api.faults.resetHistory(backup);
+    // Changed while the informer cannot watch: the write reuses the resourceVersion its cache holds for `kept`.
+    const changed = api.modify('jobs', 'g', 'kept', (object) => (object.metadata.labels = { v: 'during-reset' }));
+    assert.equal(changed.metadata.resourceVersion, informer.get('kept', 'g')?.metadata?.resourceVersion);
+
+    await saw('delete:gone');
+    await saw('update:kept:during-reset');
+    assert.equal(informer.get('kept', 'g')?.metadata?.labels?.v, 'during-reset');
+    assert.equal(informer.get('gone', 'g'), undefined);
+    assert.equal(listCount('g'), lists + 1, 'one relist');
+    // Resumed from the future (refused), then watched from the new list's resourceVersion.
+    const resumed = () => api.requests.filter(watchesIn('g')).slice(watchesBefore);
+    await eventually(() => resumed().length >= 2, 'a watch after the relist');
+    assert.ok(Number(resumed()[0]!.query.resourceVersion) > Number(changed.metadata.resourceVersion));
+    assert.equal(Number(resumed()[1]!.query.resourceVersion), Number(changed.metadata.resourceVersion));
+    // And it works on from there.
+    api.create('jobs', job('g', 'after-reset'));
+    await saw('add:after-reset');
+    assert.equal(seen.filter((entry) => entry === 'add:kept').length, 1);
+    await informer.stop();
+  });
+
+  it('relists after a watch answered a bare 504 (the client cannot read its body)', async () => {
+    const { informer, saw } = jobInformer('j');
+    await informer.start();
+    await informer.whenSynced();
+    const lists = listCount('j');
+    api.faults.failNext(1, { status: 504, match: watchesIn('j') });
+    api.faults.dropWatches(watchesIn('j'));
+    api.create('jobs', job('j', 'after-504'));
+    await saw('add:after-504');
+    await eventually(() => listCount('j') === lists + 1, 'a relist');
     await informer.stop();
   });
 

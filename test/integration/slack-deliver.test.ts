@@ -5,13 +5,15 @@
  */
 import { describe, it, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
+import tls from 'node:tls';
 import type { FetchFunction } from '@slack/webhook';
 import type { Alert } from '../../src/alert.ts';
 import { createLogger } from '../../src/log.ts';
 import { Metrics } from '../../src/metrics.ts';
 import { DryRunDeliverer, SlackDeliverer, webhookFingerprint, type SlackDelivererOptions } from '../../src/slack/deliver.ts';
 import { buildAlert, type SlackPayload } from '../../src/slack/format.ts';
-import { startSlack, type SlackEmulator } from '../world/slack.ts';
+import { startSlack, type SlackEmulator, type SlackOptions } from '../world/slack.ts';
+import { untrustedTls } from '../world/tls.ts';
 
 const alert = (name: string): Alert => ({
   cluster: 'test',
@@ -124,7 +126,7 @@ describe('SlackDeliverer against the emulator', { timeout: 10_000 }, () => {
     assert.equal(await counter(metrics.alertsFailed), 0);
   });
 
-  it('5xx forever: keeps retrying, backoff capped at 60 s, until the signal aborts', async (t) => {
+  it('5xx forever: keeps retrying, backoff capped at 15 s (a channel that is back hears within ~15 s), until the signal aborts', async (t) => {
     const slack = await emulator(t);
     slack.script(...Array<number>(12).fill(500));
     const time = fakeTime();
@@ -135,10 +137,10 @@ describe('SlackDeliverer against the emulator', { timeout: 10_000 }, () => {
     };
     const deliverer = new SlackDeliverer({ url: slack.url, now: time.now, sleep, minIntervalMs: 0, random: () => 0.999 });
     const result = await deliverer.deliver(payload(), controller.signal);
-    assert.deepEqual(result, { ok: false, permanent: false, error: 'aborted', attempts: 12 });
+    assert.deepEqual(result, { ok: false, permanent: false, error: 'aborted', attempts: 12, lastFailure: 'HTTP 500 internal_error' });
     assert.equal(slack.received.length, 12);
-    assert.ok(time.sleeps.slice(0, 6).every((ms, i) => ms === Math.floor(0.999 * 1000 * 2 ** i)));
-    assert.ok(time.sleeps.slice(6).every((ms) => ms === Math.floor(0.999 * 60_000)));
+    assert.deepEqual(time.sleeps.slice(0, 4), [1000, 2000, 4000, 8000].map((ms) => Math.floor(0.999 * ms)));
+    assert.ok(time.sleeps.slice(4).every((ms) => ms === Math.floor(0.999 * 15_000)), time.sleeps.join(', '));
   });
 
   it('network error (nothing listening), then the server comes up', async (t) => {
@@ -168,7 +170,9 @@ describe('SlackDeliverer against the emulator', { timeout: 10_000 }, () => {
       const metrics = new Metrics();
       const { lines, logger } = captureLogs();
       const deliverer = new SlackDeliverer({ url: slack.url, ...time, metrics, logger });
-      assert.deepEqual(await deliverer.deliver(payload()), { ok: false, permanent: true, status, error, attempts: 1 });
+      assert.deepEqual(await deliverer.deliver(payload()), {
+        ok: false, permanent: true, reason: 'rejected', status, error, cause: `HTTP ${status} ${error}`, attempts: 1,
+      });
       assert.equal(slack.received.length, 1);
       assert.deepEqual(time.sleeps, []);
       assert.equal(await counter(metrics.alertsFailed, { slack_error: error }), 1);
@@ -177,6 +181,7 @@ describe('SlackDeliverer against the emulator', { timeout: 10_000 }, () => {
       const errors = lines.map((line) => JSON.parse(line)).filter((entry) => entry.level === 'error');
       assert.equal(errors.length, 1);
       assert.equal(errors[0].slackError, error);
+      assert.equal(errors[0].status, status);
       // The next message is not held back by the refused one.
       assert.deepEqual(await deliverer.deliver(payload('job-b')), { ok: true, attempts: 1 });
     });
@@ -186,15 +191,100 @@ describe('SlackDeliverer against the emulator', { timeout: 10_000 }, () => {
     const slack = await emulator(t);
     slack.script({ status: 401, body: '<html>Unauthorized</html>' });
     const result = await new SlackDeliverer({ url: slack.url, ...fakeTime() }).deliver(payload());
-    assert.deepEqual(result, { ok: false, permanent: true, status: 401, error: 'http_401', attempts: 1 });
+    assert.deepEqual(result, { ok: false, permanent: true, reason: 'rejected', status: 401, error: 'http_401', cause: 'HTTP 401 http_401', attempts: 1 });
   });
 
   it('the emulator refuses a body over Block Kit limits with invalid_blocks, and the deliverer does not retry it', async (t) => {
     const slack = await emulator(t);
     const tooBig: SlackPayload = { text: 'x', blocks: [{ type: 'header', text: { type: 'plain_text', text: 'h'.repeat(151) } }] };
     const result = await new SlackDeliverer({ url: slack.url, ...fakeTime() }).deliver(tooBig);
-    assert.deepEqual(result, { ok: false, permanent: true, status: 400, error: 'invalid_blocks', attempts: 1 });
+    assert.deepEqual(result, { ok: false, permanent: true, reason: 'rejected', status: 400, error: 'invalid_blocks', cause: 'HTTP 400 invalid_blocks', attempts: 1 });
     assert.deepEqual(slack.violations, ['blocks[0]: header text is 151 chars (> 150)']);
+  });
+
+  for (const status of [301, 302, 307, 308] as const) {
+    it(`a ${status} redirect is never followed nor retried: counted as http_${status}, logged with where it points (its origin only)`, async (t) => {
+      const slack = await emulator(t);
+      // Pointing back at the emulator: a followed redirect would show up as a second request.
+      slack.script({ status, redirect: `${slack.url}/moved?token=elsewhere` });
+      const time = fakeTime();
+      const metrics = new Metrics();
+      const { lines, logger } = captureLogs();
+      const result = await new SlackDeliverer({ url: slack.url, ...time, metrics, logger }).deliver(payload());
+      const origin = new URL(slack.url).origin;
+      assert.deepEqual(result, {
+        ok: false, permanent: true, reason: 'redirect', status, error: `http_${status}`,
+        cause: `HTTP ${status}: the webhook URL redirects to ${origin}; redirects are not followed`, attempts: 1,
+      });
+      assert.equal(slack.received.length, 1);
+      assert.deepEqual(time.sleeps, []);
+      assert.equal(await counter(metrics.alertsFailed, { slack_error: `http_${status}` }), 1);
+      const [entry] = lines.map((line) => JSON.parse(line)).filter((e) => e.level === 'error');
+      assert.equal(entry.refusal, 'redirect');
+      assert.match(entry.msg, /redirects/);
+      assert.ok(lines.every((line) => !line.includes('elsewhere') && !line.includes('/services/')), lines.join('\n'));
+    });
+  }
+
+  it('a 200 whose body never ends is delivered at its status line: one post, never a second one', async (t) => {
+    const slack = await emulator(t);
+    slack.script('ok-unfinished');
+    const time = fakeTime();
+    const metrics = new Metrics();
+    // A short attempt timeout: waiting for the body would time out and post the same message again.
+    const deliverer = new SlackDeliverer({ url: slack.url, ...time, timeoutMs: 150, random: () => 0, metrics });
+    assert.deepEqual(await deliverer.deliver(payload('job-a')), { ok: true, attempts: 1 });
+    assert.deepEqual(await deliverer.deliver(payload('job-b')), { ok: true, attempts: 1 });
+    assert.deepEqual(slack.received.map((post) => /job-[ab]/.exec(post.rawBody)?.[0]), ['job-a', 'job-b']);
+    assert.equal(await counter(metrics.alertsSent), 2);
+    assert.equal(await counter(metrics.slackAttempts, { outcome: 'network' }), 0);
+  });
+
+  const certificates: Array<[SlackOptions['tls'], string, RegExp]> = [
+    ['untrusted', 'tls_unable_to_verify_leaf_signature', /unable to verify the first certificate.*\(UNABLE_TO_VERIFY_LEAF_SIGNATURE\)/],
+    ['self-signed', 'tls_depth_zero_self_signed_cert', /self-signed certificate.*\(DEPTH_ZERO_SELF_SIGNED_CERT\)/],
+  ];
+  for (const [variant, error, cause] of certificates) {
+    it(`HTTPS with a ${variant} certificate: permanent, not retried, ${error} counted, the cause logged as an error object`, async (t) => {
+      const slack = await startSlack({ tls: variant });
+      t.after(() => slack.close());
+      assert.match(slack.url, /^https:/);
+      const time = fakeTime();
+      const metrics = new Metrics();
+      const { lines, logger } = captureLogs();
+      const result = await new SlackDeliverer({ url: slack.url, ...time, metrics, logger }).deliver(payload());
+      assert.equal(result.ok, false);
+      assert.ok(!result.ok && result.permanent);
+      assert.equal(result.reason, 'tls');
+      assert.equal(result.status, undefined);
+      assert.equal(result.error, error);
+      assert.match(result.cause, cause);
+      assert.equal(result.attempts, 1);
+      assert.deepEqual(time.sleeps, []);
+      assert.equal(slack.received.length, 0, 'the handshake failed: nothing was posted');
+      assert.equal(await counter(metrics.alertsFailed, { slack_error: error }), 1);
+      assert.equal(await counter(metrics.slackAttempts, { outcome: 'rejected' }), 1);
+      const [entry] = lines.map((line) => JSON.parse(line)).filter((e) => e.level === 'error');
+      assert.equal(entry.err.type, 'TypeError');
+      assert.match(entry.err.message, /^fetch failed: /);
+      assert.match(entry.err.stack, /caused by/);
+      assert.match(entry.cause, cause);
+      assert.match(entry.msg, /TLS certificate is not trusted/);
+    });
+  }
+
+  it('HTTPS whose certificate is trusted but issued for another host name: permanent (hostname mismatch)', async (t) => {
+    const slack = await startSlack({ tls: 'untrusted' });
+    t.after(() => slack.close());
+    // Trust the emulator's CA for this test only, as a cluster with a TLS-intercepting proxy would (NODE_EXTRA_CA_CERTS).
+    const defaults = tls.getCACertificates('default');
+    tls.setDefaultCACertificates([...defaults, untrustedTls.ca]);
+    t.after(() => tls.setDefaultCACertificates(defaults));
+    const result = await new SlackDeliverer({ url: slack.url, ...fakeTime() }).deliver(payload());
+    assert.ok(!result.ok && result.permanent);
+    assert.equal(result.error, 'tls_err_tls_cert_altname_invalid');
+    assert.match(result.cause, /does not match certificate's altnames.*\(ERR_TLS_CERT_ALTNAME_INVALID\)/);
+    assert.equal(slack.received.length, 0);
   });
 
   it('hang: the attempt times out, then the retry succeeds', async (t) => {
@@ -278,11 +368,14 @@ describe('SlackDeliverer against the emulator', { timeout: 10_000 }, () => {
   it('the webhook URL never appears in any log line, only its fingerprint', async (t) => {
     const slack = await emulator(t);
     const token = slack.url.split('/').at(-1) ?? '';
-    slack.script({ status: 429, retryAfter: 1 }, 500, 'hang', 'ok', 404);
+    // A redirect back to the webhook's own URL: its Location holds the whole secret.
+    slack.script({ status: 429, retryAfter: 1 }, 500, 'hang', 'ok', 404, { status: 302, redirect: `${slack.url}?moved=1` });
     const { lines, logger } = captureLogs();
     const deliverer = new SlackDeliverer({ url: slack.url, ...fakeTime(), timeoutMs: 100, logger });
     assert.equal((await deliverer.deliver(payload('job-a'))).ok, true);
     assert.equal((await deliverer.deliver(payload('job-b'))).ok, false);
+    const redirected = await deliverer.deliver(payload('job-r'));
+    assert.ok(!redirected.ok && redirected.permanent && !redirected.cause.includes(token));
     // And a network error, whose message is the one most likely to quote the URL.
     await slack.close();
     const controller = new AbortController();

@@ -70,6 +70,7 @@ describe('loadConfig', () => {
       stuckAfterMs: undefined,
       pendingAlertAfterMs: 600_000,
       scheduleTimeZone: 'UTC',
+      notReadyAfterMs: 120_000,
     });
     assert.ok(Object.isFrozen(config));
   });
@@ -96,6 +97,7 @@ describe('loadConfig', () => {
       STUCK_AFTER: '1h30m',
       PENDING_ALERT_AFTER: '15m',
       SCHEDULE_TIME_ZONE: ' Europe/Berlin ',
+      NOT_READY_AFTER: '5m',
     });
     assert.equal(config.alertAfter, 3);
     assert.deepEqual(config.repeat, { mode: 'interval', everyMs: 7_200_000 });
@@ -115,6 +117,7 @@ describe('loadConfig', () => {
     assert.equal(config.stuckAfterMs, 5_400_000);
     assert.equal(config.pendingAlertAfterMs, 900_000);
     assert.equal(config.scheduleTimeZone, 'Europe/Berlin');
+    assert.equal(config.notReadyAfterMs, 300_000);
   });
 
   it('takes * for all namespaces', () => assert.equal(loadConfig({ DRY_RUN: 'true', WATCH_NAMESPACES: '*' }).watchNamespaces, 'all'));
@@ -133,6 +136,7 @@ describe('loadConfig', () => {
     ['bad namespace', { DRY_RUN: 'true', WATCH_NAMESPACES: 'ok,Not_OK' }, /^WATCH_NAMESPACES: not valid namespace names: Not_OK$/],
     ['port out of range', { DRY_RUN: 'true', HTTP_PORT: '70000' }, /^HTTP_PORT: must be a whole number/],
     ['duration without unit', { DRY_RUN: 'true', ALERT_MAX_AGE: '60' }, /^ALERT_MAX_AGE: must be a duration/],
+    ['readiness delay without unit', { DRY_RUN: 'true', NOT_READY_AFTER: '120' }, /^NOT_READY_AFTER: must be a duration/],
     ['unknown store', { DRY_RUN: 'true', STATE_STORE: 'redis' }, /^STATE_STORE: /],
     ['tail lines not a number', { DRY_RUN: 'true', LOG_TAIL_LINES: 'lots' }, /^LOG_TAIL_LINES: must be a whole number/],
     ['unknown log level', { DRY_RUN: 'true', LOG_LEVEL: 'loud' }, /^LOG_LEVEL: /],

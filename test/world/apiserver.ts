@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -110,6 +110,13 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
   const server = createServer({ key: tls.key, cert: tls.cert }, (request, response) => {
     void handleRequest(state, request, response);
   });
+  // Every TCP connection, including those still in their TLS handshake (an aborted client can leave one there),
+  // which closeAllConnections does not know about: close() must not wait for them.
+  const sockets = new Set<Socket>();
+  server.on('connection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, '127.0.0.1', resolve);
@@ -136,6 +143,7 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
       const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
       // Keep-alive sockets and hung requests would otherwise hold close() open; hung ones are never answered.
       server.closeAllConnections();
+      for (const socket of sockets) socket.destroy();
       await stopped;
       rmSync(directory, { recursive: true, force: true });
     })();

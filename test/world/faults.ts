@@ -1,6 +1,6 @@
 // Failures a test can inject, each aimed by an optional matcher (e.g. only Job watches), to prove the
 // daemon survives what real API servers do: dropped and expired watches, 5xx, slowness, silence.
-import type { Store } from './store.ts';
+import type { Store, StoreSnapshot } from './store.ts';
 import type { RecordedRequest, RequestMatcher } from './types.ts';
 import type { OpenWatch } from './watch.ts';
 
@@ -9,6 +9,14 @@ export interface Faults {
   dropWatches(match?: RequestMatcher): void;
   /** Moves the compaction point to the current resourceVersion: resuming from before it gets 410 Expired. */
   compact(): void;
+  /** Takes a backup of the store, as `etcdctl snapshot save` does, for resetHistory. */
+  snapshot(): StoreSnapshot;
+  /**
+   * An etcd restore from `backup`: objects and resourceVersion go back to it, open watches end (the API servers are
+   * restarted), and resuming from a resourceVersion handed out since gets 504 "Too large resource version" (cause
+   * ResourceVersionTooLarge), for a list and for a watch. Writes after it reuse resourceVersions already handed out.
+   */
+  resetHistory(backup: StoreSnapshot): void;
   /** The next n matching requests get `status` (default 500) with a Status body. */
   failNext(n: number, options?: { status?: number; match?: RequestMatcher }): void;
   delay(ms: number, match?: RequestMatcher): void;
@@ -51,6 +59,15 @@ export class FaultRules implements Faults {
 
   compact(): void {
     this.#store.compact();
+  }
+
+  snapshot(): StoreSnapshot {
+    return this.#store.snapshot();
+  }
+
+  resetHistory(backup: StoreSnapshot): void {
+    this.#store.restore(backup);
+    this.dropWatches();
   }
 
   failNext(n: number, options: { status?: number; match?: RequestMatcher } = {}): void {

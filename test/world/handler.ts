@@ -13,7 +13,7 @@ import { parseResourcePath } from './routes.ts';
 import type { PolicyRule } from './rbac.ts';
 import { attributesOf, authorize, forbidden, selfSubjectAccessReview } from './rbac.ts';
 import { parseFieldSelector, parseLabelSelector } from './selectors.ts';
-import { failureStatus, notFound, StatusError } from './status.ts';
+import { failureStatus, notFound, StatusError, tooLargeResourceVersion } from './status.ts';
 import type { Store } from './store.ts';
 import type { K8sObject, RecordedRequest, Verb } from './types.ts';
 import { OpenWatch, serveWatch } from './watch.ts';
@@ -139,6 +139,11 @@ async function serve(
       const from = Number(record.query.resourceVersion);
       if (exact && from < store.compactedRevision) {
         throw new StatusError(410, `too old resource version: ${from} (${store.compactedRevision})`, 'Expired');
+      }
+      // "Not older than" (or exactly) a revision the store has not reached: the real server waits ~3 s, then 504s.
+      if (Number.isInteger(from) && from > store.revision) {
+        const status = tooLargeResourceVersion(from, store.revision);
+        throw new StatusError(status.code, status.message, status.reason, status.details);
       }
       const matches = selection(record, info);
       const items = store.list(info.resource, namespace).filter(matches).map(withoutTypeMeta);

@@ -1,20 +1,33 @@
 /**
- * A Slack incoming-webhook emulator on 127.0.0.1, for integration tests that go over real HTTP.
+ * A Slack incoming-webhook emulator on 127.0.0.1, for integration tests that go over real HTTP (or HTTPS).
  *
  * It answers the way Slack's webhooks do: 200 `ok`; 429 `rate_limited` with Retry-After; 4xx with an error string
  * as a text/plain body (no_service, channel_is_archived, invalid_payload, ...); and it validates every body (JSON,
  * `text` or `blocks`, the Block Kit limits, link buttons), answering 400 `invalid_blocks` on a violation, which it also records:
  * a formatter bug shows up as a failed test rather than as an alert Slack silently refused.
+ *
+ * And the ways a webhook goes wrong in the field: a request left hanging (`'hang'`), a 200 whose body never ends
+ * (`'ok-unfinished'`: the message IS posted, as Slack posts before it answers), a redirect (`{ redirect }`, as a
+ * captive portal or a moved URL answers), and, with `tls`, HTTPS with a certificate the client refuses
+ * (`'untrusted'`: signed by a CA nobody trusts, issued for another host name; `'self-signed'`).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { selfSignedTls, untrustedTls } from './tls.ts';
 
-/** One scripted answer: `'ok'`, a status code (with Slack's usual body), a 429 with Retry-After, or `'hang'`. */
+/**
+ * One scripted answer: `'ok'`, a status code (with Slack's usual body), a 429 with Retry-After, `'hang'` (no answer
+ * at all), `'ok-unfinished'` (posted, status line 200 and the first byte of `ok`, then nothing), or a redirect
+ * (default 302, Location as given, an HTML body like a portal's).
+ */
 export type SlackAnswer =
   | 'ok'
   | 'hang'
+  | 'ok-unfinished'
   | number
   | { status: 429; retryAfter?: number | string }
+  | { redirect: string; status?: 301 | 302 | 303 | 307 | 308 }
   | { status: number; body?: string; headers?: Record<string, string> };
 
 export interface ReceivedPost {
@@ -40,6 +53,8 @@ export interface SlackEmulator {
   readonly violations: string[];
   /** Queues answers, used in order; after them every valid request gets `ok`. */
   script(...answers: SlackAnswer[]): void;
+  /** Drops the answers not used yet: Slack is back from now on. */
+  clearScript(): void;
   /** Resolves when `count` messages have been accepted; rejects after `timeoutMs`. */
   waitFor(count: number, timeoutMs?: number): Promise<ReceivedPost[]>;
   close(): Promise<void>;
@@ -58,7 +73,14 @@ const DEFAULT_BODIES: Readonly<Record<number, string>> = {
   503: 'service_unavailable',
 };
 
-export async function startSlack(options: { port?: number; path?: string } = {}): Promise<SlackEmulator> {
+export interface SlackOptions {
+  port?: number;
+  path?: string;
+  /** Serve HTTPS with a certificate Node's fetch refuses (see tls/make-untrusted-certs.sh). Default: plain HTTP. */
+  tls?: 'untrusted' | 'self-signed';
+}
+
+export async function startSlack(options: SlackOptions = {}): Promise<SlackEmulator> {
   const path = options.path ?? SECRET_PATH;
   const received: ReceivedPost[] = [];
   const violations: string[] = [];
@@ -69,7 +91,7 @@ export async function startSlack(options: { port?: number; path?: string } = {})
   const accepted = (): ReceivedPost[] => received.filter((post) => post.status === 200);
   const notify = (): void => { for (const waiter of waiters) waiter(); };
 
-  const server: Server = createServer((request: IncomingMessage, response: ServerResponse) => {
+  const handle = (request: IncomingMessage, response: ServerResponse): void => {
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', () => {
@@ -86,10 +108,20 @@ export async function startSlack(options: { port?: number; path?: string } = {})
       if (request.method !== 'POST') return reply(405, 'invalid_method');
       if (request.url !== path) return reply(404, 'no_service');
       const answer = answers.shift() ?? 'ok';
-      if (answer === 'hang') {
+      if (answer === 'hang' || answer === 'ok-unfinished') {
         hanging.add(response);
         response.on('close', () => hanging.delete(response));
+        if (answer === 'hang') return;
+        // Slack has posted the message; the answer's body starts and never ends (a proxy stalls, a link drops).
+        post.body = parseOrUndefined(rawBody);
+        post.status = 200;
+        response.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'content-length': '2' });
+        response.write('o');
+        notify();
         return;
+      }
+      if (typeof answer === 'object' && 'redirect' in answer) {
+        return reply(answer.status ?? 302, '<html><body>Moved</body></html>', { location: answer.redirect, 'content-type': 'text/html' });
       }
       if (answer !== 'ok') {
         const { status, body, headers } = normalize(answer);
@@ -108,7 +140,9 @@ export async function startSlack(options: { port?: number; path?: string } = {})
       }
       reply(200, 'ok');
     });
-  });
+  };
+  const certificate = options.tls === 'untrusted' ? untrustedTls : options.tls === 'self-signed' ? selfSignedTls : undefined;
+  const server: Server = certificate ? createHttpsServer({ cert: certificate.cert, key: certificate.key }, handle) : createServer(handle);
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -117,12 +151,13 @@ export async function startSlack(options: { port?: number; path?: string } = {})
   const { port } = server.address() as AddressInfo;
 
   return {
-    url: `http://127.0.0.1:${port}${path}`,
+    url: `${certificate ? 'https' : 'http'}://127.0.0.1:${port}${path}`,
     port,
     received,
     get accepted() { return accepted(); },
     violations,
     script(...more) { answers.push(...more); },
+    clearScript() { answers.length = 0; },
     waitFor(count, timeoutMs = 2000) {
       return new Promise((resolve, reject) => {
         const check = (): void => {
@@ -147,7 +182,17 @@ export async function startSlack(options: { port?: number; path?: string } = {})
   };
 }
 
-function normalize(answer: Exclude<SlackAnswer, 'ok' | 'hang'>): { status: number; body: string; headers: Record<string, string> } {
+function parseOrUndefined(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+function normalize(
+  answer: Exclude<SlackAnswer, 'ok' | 'hang' | 'ok-unfinished' | { redirect: string }>,
+): { status: number; body: string; headers: Record<string, string> } {
   if (typeof answer === 'number') return { status: answer, body: DEFAULT_BODIES[answer] ?? `http_${answer}`, headers: {} };
   const headers: Record<string, string> = 'headers' in answer && answer.headers ? { ...answer.headers } : {};
   if ('retryAfter' in answer && answer.retryAfter !== undefined) headers['retry-after'] = String(answer.retryAfter);

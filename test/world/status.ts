@@ -26,7 +26,13 @@ export interface Status {
   message: string;
   reason: string;
   code: number;
-  details?: { name?: string; group?: string; kind?: string };
+  details?: {
+    name?: string;
+    group?: string;
+    kind?: string;
+    causes?: { reason?: string; message?: string; field?: string }[];
+    retryAfterSeconds?: number;
+  };
 }
 
 export function failureStatus(code: number, message: string, reason = reasonByCode[code] ?? 'Unknown', details?: Status['details']): Status {
@@ -58,4 +64,16 @@ export function conflict(info: ResourceInfo, name: string): StatusError {
     'Conflict',
     { name, group: info.group, kind: info.resource },
   );
+}
+
+/**
+ * What the real server answers to a list or watch from a resourceVersion it has not reached (its history went back:
+ * etcd restored from a backup): apiserver's storage.NewTooLargeResourceVersionError, a 504 Timeout whose cause
+ * ResourceVersionTooLarge is what client-go's reflector relists on.
+ */
+export function tooLargeResourceVersion(requested: number, current: number): Status {
+  return failureStatus(504, `Timeout: Too large resource version: ${requested}, current: ${current}`, 'Timeout', {
+    causes: [{ reason: 'ResourceVersionTooLarge', message: 'Too large resource version' }],
+    retryAfterSeconds: 1,
+  });
 }

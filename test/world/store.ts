@@ -10,6 +10,12 @@ import type { K8sObject, Resource, StoreEvent } from './types.ts';
 
 export type StoreListener = (event: StoreEvent) => void;
 
+/** The store as an etcd backup holds it: every object, and the revision it was taken at. */
+export interface StoreSnapshot {
+  readonly revision: number;
+  readonly objects: ReadonlyMap<Resource, ReadonlyMap<string, K8sObject>>;
+}
+
 // Real clusters never hand out small numbers; starting high catches code that compares them as strings.
 const firstRevision = 1000;
 
@@ -119,6 +125,24 @@ export class Store {
   eventsAfter(revision: number): StoreEvent[] {
     const start = this.history.findIndex((event) => event.revision > revision);
     return start === -1 ? [] : this.history.slice(start);
+  }
+
+  /** A copy of everything, as `etcdctl snapshot save` would take it. */
+  snapshot(): StoreSnapshot {
+    return { revision: this.revision, objects: structuredClone(this.#objects) };
+  }
+
+  /**
+   * Goes back to `snapshot`, as `etcdctl snapshot restore` does: objects and revision as they were, the history after
+   * it gone. Nothing is told to watchers (etcd sends no events for a restore): the revisions they hold are now ahead of
+   * the store's, and the next writes reuse revisions that were already handed out once.
+   */
+  restore(snapshot: StoreSnapshot): void {
+    this.#objects.clear();
+    for (const [resource, objects] of structuredClone(snapshot.objects)) this.#objects.set(resource, new Map(objects));
+    this.revision = snapshot.revision;
+    this.compactedRevision = Math.min(this.compactedRevision, snapshot.revision);
+    this.history.splice(0, this.history.length, ...this.history.filter((event) => event.revision <= snapshot.revision));
   }
 
   compact(): void {

@@ -9,3 +9,19 @@ export const tls = {
   cert: readFileSync(new URL('server.pem', folder), 'utf8'),
   key: readFileSync(new URL('server-key.pem', folder), 'utf8'),
 };
+
+/**
+ * Certificates Node's fetch refuses (tls/make-untrusted-certs.sh), for the Slack emulator's HTTPS variants:
+ * `untrusted` is for the name hooks.example.invalid, signed by `untrusted.ca`, which nothing trusts by default;
+ * `selfSigned` is a self-signed certificate for 127.0.0.1.
+ */
+export const untrustedTls = {
+  ca: readFileSync(new URL('untrusted-ca.pem', folder), 'utf8'),
+  cert: readFileSync(new URL('untrusted-server.pem', folder), 'utf8'),
+  key: readFileSync(new URL('untrusted-server-key.pem', folder), 'utf8'),
+};
+
+export const selfSignedTls = {
+  cert: readFileSync(new URL('self-signed.pem', folder), 'utf8'),
+  key: readFileSync(new URL('self-signed-key.pem', folder), 'utf8'),
+};

@@ -2,10 +2,14 @@
 //
 // A watch starts either from "now" (resourceVersion unset or "0": ADDED for every current object first) or
 // from a revision in the history (replay what came after it). Below the compaction point it gets, like the
-// real server, a 200 with a single 410 ERROR event: the client must relist.
+// real server, a 200 with a single 410 ERROR event: the client must relist. Above the store's revision (its
+// history went back: faults.resetHistory) it gets a 200 with a single ERROR event carrying the 504 "Too large
+// resource version" Status: the real server's watch cache reports errors found after parsing the
+// resourceVersion as an ERROR event, not as an HTTP status.
 import type { ServerResponse } from 'node:http';
 import type { ResourceInfo } from './resources.ts';
 import { apiVersionOf } from './resources.ts';
+import { tooLargeResourceVersion } from './status.ts';
 import type { ObjectPredicate } from './selectors.ts';
 import type { Store } from './store.ts';
 import type { RecordedRequest, StoreEvent } from './types.ts';
@@ -72,6 +76,11 @@ export function serveWatch(store: Store, watch: OpenWatch, request: WatchRequest
     const revision = Number(from);
     if (!Number.isInteger(revision) || revision < store.compactedRevision) {
       watch.send({ type: 'ERROR', object: expired(from, store.compactedRevision) });
+      watch.end();
+      return;
+    }
+    if (revision > store.revision) {
+      watch.send({ type: 'ERROR', object: tooLargeResourceVersion(revision, store.revision) });
       watch.end();
       return;
     }
