@@ -50,6 +50,17 @@ export interface Settings {
   readonly outbox: { readonly maxPending: number; readonly maxBytes: number; readonly perDigest: number };
   /** Evidence captured at first sight, kept until its Job is gone (alerts/evidence-store.ts). */
   readonly evidence: { readonly maxEntries: number; readonly maxBytes: number };
+  /**
+   * LEADER_ELECTION=true (src/kube/lease.ts): client-go's defaults. A follower takes over at most leaseDurationMs
+   * plus a jittered retry after the leader's last renewal; a leader that cannot renew stops after renewDeadlineMs.
+   */
+  readonly leaderElection: {
+    readonly leaseDurationMs: number;
+    readonly renewDeadlineMs: number;
+    readonly retryPeriodMs: number;
+    /** Per Lease call: half the renew deadline, so a leader gets at least two tries before it gives up. */
+    readonly callTimeoutMs: number;
+  };
   readonly shutdown: {
     /** After SIGTERM, in-flight deliveries get this long before they are handed back (left unmarked). */
     readonly drainMs: number;
@@ -74,6 +85,7 @@ export const DEFAULT_SETTINGS: Settings = Object.freeze({
   // 40 Jobs fit one digest within Slack's limits (slack/digest.ts DIGEST_SIZE, checked by its tests).
   outbox: { maxPending: 1000, maxBytes: 32 * 1024 * 1024, perDigest: 40 },
   evidence: { maxEntries: 2000, maxBytes: 16 * 1024 * 1024 },
+  leaderElection: { leaseDurationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 2000, callTimeoutMs: 5000 },
   shutdown: { drainMs: 6000, exitDeadlineMs: 9000 },
 } satisfies Settings);
 

@@ -502,8 +502,8 @@ describe('the emulator with kubectl', () => {
     assert.match((await kubectl.run('get', 'leases')).stdout, /^NAME\s+AGE\nkube-job-alerts\s+\d+s\n$/);
     const yaml = (await kubectl.run('get', 'lease', 'kube-job-alerts', '-o', 'yaml')).stdout;
     assert.match(yaml, /^apiVersion: coordination\.k8s\.io\/v1\nkind: Lease\n/);
-    assert.match(yaml, /\n  holderIdentity: kube-job-alerts-5d8f7c9b6-x7k2p\n/);
-    assert.match(yaml, /\n  renewTime: "2026-11-29T15:04:05\.123456Z"\n/);
-    assert.match(yaml, /\n  leaseTransitions: 2\n/);
+    assert.match(yaml, /\n {2}holderIdentity: kube-job-alerts-5d8f7c9b6-x7k2p\n/);
+    assert.match(yaml, /\n {2}renewTime: "2026-11-29T15:04:05\.123456Z"\n/);
+    assert.match(yaml, /\n {2}leaseTransitions: 2\n/);
   });
 });
