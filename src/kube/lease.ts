@@ -334,7 +334,7 @@ export class LeaderElector {
           this.#logger.warn({ holder: this.leader }, 'the lease is held by another replica: stopping leading');
           return 'lost';
         }
-        await this.#sleep(Math.min(retryPeriodMs, deadline - this.#now()), signal);
+        await this.#sleep(Math.max(0, Math.min(retryPeriodMs, deadline - this.#now())), signal);
       }
     }
   }
