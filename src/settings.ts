@@ -51,8 +51,9 @@ export interface Settings {
   /** Evidence captured at first sight, kept until its Job is gone (alerts/evidence-store.ts). */
   readonly evidence: { readonly maxEntries: number; readonly maxBytes: number };
   /**
-   * LEADER_ELECTION=true (src/kube/lease.ts): client-go's defaults. A follower takes over at most leaseDurationMs
-   * plus a jittered retry after the leader's last renewal; a leader that cannot renew stops after renewDeadlineMs.
+   * LEADER_ELECTION=true (src/kube/lease.ts): client-go's defaults. A follower takes over leaseDurationMs (plus up to
+   * two jittered retries) after the leader's last renewal, or at its next retry after a release; a leader that cannot
+   * renew stops renewDeadlineMs after its last renewal began.
    */
   readonly leaderElection: {
     readonly leaseDurationMs: number;
