@@ -150,6 +150,14 @@ const namespace = makeValidator<string>((input) => {
   return name;
 });
 
+/** A Lease is named like most objects: a DNS subdomain (lowercase, digits, '-', '.'; at most 253 characters). */
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const dnsSubdomain = makeValidator<string>((input) => {
+  const name = input.trim();
+  if (name.length > 253 || !DNS_SUBDOMAIN.test(name)) throw new EnvError(`not a valid object name (lowercase letters, digits, '-' and '.'): ${name}`);
+  return name;
+});
+
 export interface LoadOptions {
   /** `check` reports a missing webhook instead of refusing it (a malformed one is still refused). Default true. */
   readonly requireWebhook?: boolean;
@@ -173,7 +181,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, op
       LEADER_ELECTION: bool({ default: false }),
       POD_NAME: str({ default: undefined }),
       POD_NAMESPACE: namespace({ default: undefined }),
-      LEASE_NAME: str({ default: 'kube-job-alerts' }),
+      LEASE_NAME: dnsSubdomain({ default: 'kube-job-alerts' }),
       ALERT_AFTER: integer(1, ALERT_AFTER_MAX)({ default: 1 }),
       REPEAT: repeat({ default: { mode: 'every-failure' } }),
       NOTIFY_RECOVERY: bool({ default: true }),
@@ -208,8 +216,16 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, op
   if (problems.length === 0 && !clean.DRY_RUN && clean.SLACK_WEBHOOK_URL === undefined && options.requireWebhook !== false) {
     problems.push('SLACK_WEBHOOK_URL: is required (or set DRY_RUN=true to log alerts instead of posting them)');
   }
-  if (problems.length === 0 && clean.LEADER_ELECTION) {
-    problems.push('LEADER_ELECTION: true is not supported yet: run a single replica (strategy Recreate) and unset it');
+  // envalid throws on reading a variable that failed validation: read only those that passed.
+  const invalid = new Set(problems.map((problem) => problem.slice(0, problem.indexOf(':'))));
+  if (!invalid.has('LEADER_ELECTION') && clean.LEADER_ELECTION) {
+    // The Lease's holder and namespace; in a pod both come from the downward API (deploy/ sets them).
+    if (clean.POD_NAME === undefined) {
+      problems.push("POD_NAME: is required with LEADER_ELECTION=true: each replica's identity in the Lease (set it from the downward API, fieldPath metadata.name)");
+    }
+    if (!invalid.has('POD_NAMESPACE') && clean.POD_NAMESPACE === undefined) {
+      problems.push('POD_NAMESPACE: is required with LEADER_ELECTION=true: the namespace of the Lease (set it from the downward API, fieldPath metadata.namespace)');
+    }
   }
   // envalid throws on reading a variable it refused, so routing reads only the valid ones (the rest are reported).
   const refused = new Set(problems.map((problem) => problem.split(':')[0]));

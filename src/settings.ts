@@ -69,6 +69,18 @@ export interface Settings {
     /** Missed runs are counted up to this many (the controller itself gives up counting at 100). */
     readonly missedCountLimit: number;
   };
+  /**
+   * LEADER_ELECTION=true (src/kube/lease.ts): client-go's defaults. A follower takes over leaseDurationMs (plus up to
+   * two jittered retries) after the leader's last renewal, or at its next retry after a release; a leader that cannot
+   * renew stops renewDeadlineMs after its last renewal began.
+   */
+  readonly leaderElection: {
+    readonly leaseDurationMs: number;
+    readonly renewDeadlineMs: number;
+    readonly retryPeriodMs: number;
+    /** Per Lease call: half the renew deadline, so a leader gets at least two tries before it gives up. */
+    readonly callTimeoutMs: number;
+  };
   readonly shutdown: {
     /** After SIGTERM, in-flight deliveries get this long before they are handed back (left unmarked). */
     readonly drainMs: number;
@@ -99,6 +111,7 @@ export const DEFAULT_SETTINGS: Settings = Object.freeze({
   outbox: { maxPending: 1000, maxBytes: 32 * 1024 * 1024, perDigest: 40 },
   evidence: { maxEntries: 2000, maxBytes: 16 * 1024 * 1024 },
   schedule: { minGraceMs: 10_000, missedCountLimit: 100 },
+  leaderElection: { leaseDurationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 2000, callTimeoutMs: 5000 },
   shutdown: { drainMs: 6000, exitDeadlineMs: 9000 },
 } satisfies Settings);
 

@@ -3,9 +3,10 @@
  *
  * Why check at all: a missing RBAC verb does not fail loudly. A forbidden list restarts an informer forever, a
  * forbidden patch only shows when an alert has already gone out, a forbidden log read quietly gives alerts without
- * logs. So the list below mirrors, call for call, what src/kube/ sends (watching.ts, annotate.ts, evidence.ts, namespaces.ts), and each
- * entry says what stops working without it. The API server answers for itself through SelfSubjectAccessReview,
- * which every authenticated user may create: no RBAC knowledge (aggregated roles, wildcards) is duplicated here.
+ * logs. So the list below mirrors, call for call, what src/kube/ sends (watching.ts, annotate.ts, evidence.ts,
+ * namespaces.ts, and lease.ts with LEADER_ELECTION=true), and each entry says what stops working without it. The API
+ * server answers for itself through SelfSubjectAccessReview, which every authenticated user may create: no RBAC
+ * knowledge (aggregated roles, wildcards) is duplicated here.
  */
 import { AuthorizationV1Api, VersionApi } from '@kubernetes/client-node';
 import type { Config } from '../config.ts';
@@ -13,9 +14,9 @@ import type { Logger } from '../log.ts';
 import { describeError, withTimeout, type KubeClients } from './client.ts';
 
 export interface Permission {
-  readonly verb: 'get' | 'list' | 'watch' | 'patch';
+  readonly verb: 'get' | 'list' | 'watch' | 'patch' | 'create' | 'update';
   /** '' for the core group. */
-  readonly group: '' | 'batch';
+  readonly group: '' | 'batch' | 'coordination.k8s.io';
   /** As an RBAC rule names it: `jobs`, `pods/log`. */
   readonly resource: string;
   /** '' for all namespaces: a ClusterRole bound by a ClusterRoleBinding. */
@@ -103,12 +104,30 @@ const PODS_LOG_GET: Need = {
   without: 'alerts will be sent without log lines; grant it or set LOG_TAIL_LINES=0',
 };
 
+// LEADER_ELECTION=true (lease.ts): the Lease in the pod's own namespace, read, created once, then written in turn.
+const LEASES_GET: Need = {
+  verb: 'get', group: 'coordination.k8s.io', resource: 'leases',
+  why: 'read the Lease (LEASE_NAME) to see who leads',
+  without: 'this replica never leads (it cannot tell whether the Lease is free): if no replica can, no alerts at all',
+};
+const LEASES_CREATE: Need = {
+  verb: 'create', group: 'coordination.k8s.io', resource: 'leases',
+  why: 'create the Lease when the first replica starts',
+  without: 'while the Lease does not exist, no replica can create it: none leads, no alerts at all',
+};
+const LEASES_UPDATE: Need = {
+  verb: 'update', group: 'coordination.k8s.io', resource: 'leases',
+  why: 'take, renew and release the Lease',
+  without: 'this replica never leads, and a leader cannot renew: if no replica can, no alerts at all',
+};
+
 /**
  * Exactly the calls the daemon makes with this configuration, per watched namespace; with `*`, each at the cluster
  * scope (the informers list and watch across namespaces, and pods and CronJobs are read in any Job's namespace).
  */
 export function requiredPermissions(
-  config: Pick<Config, 'stateStore' | 'logTailLines'> & Partial<Pick<Config, 'namespaceAnnotations'>> & { readonly dryRun?: boolean },
+  config: Pick<Config, 'stateStore' | 'logTailLines'> &
+    Partial<Pick<Config, 'namespaceAnnotations' | 'leaderElection' | 'podNamespace'>> & { readonly dryRun?: boolean },
   namespaces: readonly string[] | 'all',
 ): Permission[] {
   // A dry run writes nothing to the cluster, whatever STATE_STORE says (marks.ts keeps them in memory).
@@ -125,6 +144,10 @@ export function requiredPermissions(
   // namespaces.ts reads Namespace objects (cluster-scoped) only cluster-wide with NAMESPACE_ANNOTATIONS.
   if (config.namespaceAnnotations && namespaces === 'all') {
     permissions.push(...[NAMESPACES_GET, NAMESPACES_LIST, NAMESPACES_WATCH].map((need) => ({ ...need, namespace: '' })));
+  }
+  // The Lease lives in the pod's own namespace whatever is watched (config requires POD_NAMESPACE with it).
+  if (config.leaderElection && config.podNamespace !== undefined) {
+    for (const need of [LEASES_GET, LEASES_CREATE, LEASES_UPDATE]) permissions.push({ ...need, namespace: config.podNamespace });
   }
   return permissions;
 }

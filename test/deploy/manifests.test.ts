@@ -29,6 +29,7 @@ import { assertValid } from '../world/schemas.ts';
 
 const NAMESPACE = 'kube-job-alerts';
 const OVERLAY = 'deploy/overlays/cluster-wide';
+const HA = 'deploy/overlays/ha';
 const LABELS = {
   'app.kubernetes.io/name': 'kube-job-alerts',
   'app.kubernetes.io/instance': 'kube-job-alerts',
@@ -69,11 +70,13 @@ const verbOfMethod: Record<string, string> = { list: 'list', read: 'get', patch:
 
 /**
  * What src/kube/ asks of the API server, read from its source: client calls such as `listNamespacedJob(` or
- * `readNamespacedPodLog(`, and informers' watch paths such as path: `/apis/batch/v1${where}/jobs`.
+ * `readNamespacedPodLog(`, and informers' watch paths such as path: `/apis/batch/v1${where}/jobs`. `only` reads the
+ * named files alone.
  */
-function apiCallsInSource(): Set<Grant> {
+function apiCallsInSource(only?: readonly string[]): Set<Grant> {
   const calls = new Set<Grant>();
-  for (const file of readdirSync(join(repoRoot, 'src/kube')).filter((name) => name.endsWith('.ts'))) {
+  const files = readdirSync(join(repoRoot, 'src/kube')).filter((name) => name.endsWith('.ts') && (only === undefined || only.includes(name)));
+  for (const file of files) {
     const source = readFileSync(join(repoRoot, 'src/kube', file), 'utf8');
     for (const [call, method, namespaced, kind, all] of source.matchAll(/\.(list|read|patch|create|replace|delete)(Namespaced)?([A-Z][A-Za-z]*?)(ForAllNamespaces)?\(/g)) {
       const target = apiResources[kind!];
@@ -108,6 +111,7 @@ const ALLOWED_VERBS: Record<string, readonly string[]> = {
   '/pods/log': ['get'],
   '/events': ['list'],
   '/namespaces': ['get', 'list', 'watch'],
+  'coordination.k8s.io/leases': ['get', 'create', 'update'],
 };
 
 /**
@@ -118,6 +122,10 @@ const OPT_IN_GRANTS: Record<Grant, string> = {
   [grant('get', '', 'namespaces')]: 'components/namespace-annotations',
   [grant('list', '', 'namespaces')]: 'components/namespace-annotations',
   [grant('watch', '', 'namespaces')]: 'components/namespace-annotations',
+  // LEADER_ELECTION=true: src/kube/lease.ts reads, creates and updates the Lease.
+  [grant('get', 'coordination.k8s.io', 'leases')]: 'components/leader-election',
+  [grant('create', 'coordination.k8s.io', 'leases')]: 'components/leader-election',
+  [grant('update', 'coordination.k8s.io', 'leases')]: 'components/leader-election',
 };
 const NAMESPACE_ANNOTATIONS_COMPONENT = 'deploy/components/namespace-annotations';
 
@@ -154,7 +162,23 @@ const objectsOf = async (dir: string): Promise<Manifest[]> => parseManifests(awa
 
 // --- the checks both installs share -------------------------------------------------------------------------------
 
-function sharedChecks(name: string, dir: string, expectedKinds: string[]): void {
+/**
+ * How the Deployment runs, and the opt-in components an install includes: one replica recreated, or two rolled one
+ * at a time with leader election (overlays/ha).
+ */
+interface Rollout {
+  replicas: number;
+  strategy: object;
+  components: readonly string[];
+}
+const SINGLE: Rollout = { replicas: 1, strategy: { type: 'Recreate' }, components: [] };
+const ROLLED: Rollout = {
+  replicas: 2,
+  strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
+  components: ['components/leader-election'],
+};
+
+function sharedChecks(name: string, dir: string, expectedKinds: string[], rollout: Rollout = SINGLE): void {
   describe(`${name}: objects`, () => {
     let text: string;
     let objects: Manifest[];
@@ -199,8 +223,8 @@ function sharedChecks(name: string, dir: string, expectedKinds: string[]): void 
 
     // One `it` per promised setting, so a regression names the setting.
     const settings: [string, unknown][] = [
-      ['spec.replicas', 1],
-      ['spec.strategy.type', 'Recreate'],
+      ['spec.replicas', rollout.replicas],
+      ['spec.strategy', rollout.strategy],
       ['spec.template.spec.serviceAccountName', 'kube-job-alerts'],
       ['spec.template.spec.automountServiceAccountToken', true],
       ['spec.template.spec.terminationGracePeriodSeconds', 30],
@@ -326,7 +350,7 @@ function sharedChecks(name: string, dir: string, expectedKinds: string[]): void 
       }
     });
 
-    it('grants no verb beyond jobs list/watch/patch, cronjobs get/list/watch/patch, pods list, events list, pods/log get', () => {
+    it('grants no verb beyond jobs list/watch/patch, cronjobs get/list/watch/patch, pods list, events list, pods/log get, leases get/create/update', () => {
       for (const rule of rules) {
         for (const group of rule.apiGroups) {
           for (const resource of rule.resources) {
@@ -339,8 +363,9 @@ function sharedChecks(name: string, dir: string, expectedKinds: string[]): void 
     });
 
     it('grants exactly the API calls src/kube/ makes (read from its source), but those of opt-in components', () => {
-      const always = [...apiCallsInSource()].filter((call) => !(call in OPT_IN_GRANTS));
-      assert.deepEqual(sorted(grantsOf(rules)), sorted(always));
+      // An install grants the calls every configuration makes, plus those of the opt-in components it includes.
+      const granted = [...apiCallsInSource()].filter((call) => !(call in OPT_IN_GRANTS) || rollout.components.includes(OPT_IN_GRANTS[call]!));
+      assert.deepEqual(sorted(grantsOf(rules)), sorted(granted));
     });
 
     it('grants exactly what the start-up permission check asks for (src/kube/permissions.ts)', () => {
@@ -360,6 +385,12 @@ function sharedChecks(name: string, dir: string, expectedKinds: string[]): void 
 
 sharedChecks('deploy/', 'deploy', ['Namespace', 'ServiceAccount', 'Role', 'RoleBinding', 'Service', 'Deployment']);
 sharedChecks('overlays/cluster-wide', OVERLAY, ['Namespace', 'ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'Service', 'Deployment']);
+sharedChecks(
+  'overlays/ha',
+  HA,
+  ['Namespace', 'ServiceAccount', 'Role', 'Role', 'RoleBinding', 'RoleBinding', 'Service', 'Deployment', 'PodDisruptionBudget'],
+  ROLLED,
+);
 
 describe('deploy/: namespace-scoped', () => {
   let objects: Manifest[];
@@ -459,7 +490,8 @@ describe('components/namespace-annotations', () => {
     const rules = roleRules(objects);
     const needed = requiredPermissions(config, 'all');
     assert.deepEqual(sorted(grantsOf(rules)), sorted(new Set(needed.map((p) => grant(p.verb, p.group, p.resource)))));
-    assert.deepEqual(sorted(grantsOf(rules)), sorted(apiCallsInSource()));
+    const calls = [...apiCallsInSource()].filter((call) => !(call in OPT_IN_GRANTS) || OPT_IN_GRANTS[call] === 'components/namespace-annotations');
+    assert.deepEqual(sorted(grantsOf(rules)), sorted(calls));
     assert.deepEqual(rules.at(-1), { apiGroups: [''], resources: ['namespaces'], verbs: ['get', 'list', 'watch'] });
     for (const rule of rules) assert.ok(!rule.resources.includes('*') && !rule.verbs.includes('*'));
   });
@@ -468,6 +500,81 @@ describe('components/namespace-annotations', () => {
     const { objects } = await render('deploy');
     assert.deepEqual(roleRules(objects), roleRules(await objectsOf('deploy')));
     assert.throws(() => loadConfig(resolvedEnv(containerOf(objects).env ?? [])), /NAMESPACE_ANNOTATIONS: true needs WATCH_NAMESPACES=\*/);
+  });
+});
+
+describe('overlays/ha: two replicas, one leader', () => {
+  let base: Manifest[];
+  let ha: Manifest[];
+  before(async () => {
+    [base, ha] = await Promise.all([objectsOf('deploy'), objectsOf(HA)]);
+  });
+  const leaseRules = (objects: readonly Manifest[]) => roleRules(objects).filter((rule) => rule.resources.includes('leases'));
+
+  it('sets LEADER_ELECTION=true, which config.ts accepts with the downward API\'s POD_NAME and POD_NAMESPACE', () => {
+    const env = containerOf(ha).env ?? [];
+    assert.deepEqual(env.find((variable) => variable.name === 'LEADER_ELECTION'), { name: 'LEADER_ELECTION', value: 'true' });
+    const config = loadConfig(resolvedEnv(env));
+    assert.deepEqual([config.leaderElection, config.podName, config.podNamespace, config.leaseName], [true, 'kube-job-alerts-5d8f7c9b6-x7k2p', NAMESPACE, 'kube-job-alerts']);
+  });
+
+  it('grants get, create and update on leases with a Role bound in kube-job-alerts only, as requiredPermissions asks', () => {
+    assert.deepEqual(leaseRules(ha), [{ apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'create', 'update'], namespaces: [NAMESPACE] }]);
+    const config = loadConfig(resolvedEnv(containerOf(ha).env ?? []));
+    const needed = requiredPermissions(config, [NAMESPACE]).filter((p) => p.resource === 'leases');
+    const granted = leaseRules(ha).flatMap((rule) => rule.verbs.map((verb) => `${verb} ${rule.apiGroups[0]}/${rule.resources[0]} ${rule.namespaces}`));
+    assert.deepEqual(needed.map((p) => `${p.verb} ${p.group}/${p.resource} ${p.namespace}`), granted);
+    const binding = only<Manifest & { roleRef: object; subjects: object[] }>(ha, 'RoleBinding', 'kube-job-alerts-leader-election');
+    assert.deepEqual(binding.roleRef, { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'kube-job-alerts-leader-election' });
+    assert.deepEqual(binding.subjects, [{ kind: 'ServiceAccount', name: 'kube-job-alerts', namespace: NAMESPACE }]);
+  });
+
+  it('the Lease rules are exactly the calls of src/kube/lease.ts, the opt-in calls of components/leader-election', () => {
+    assert.deepEqual(sorted(apiCallsInSource(['lease.ts'])), sorted(grantsOf(leaseRules(ha))));
+    const optIn = Object.keys(OPT_IN_GRANTS).filter((call) => OPT_IN_GRANTS[call] === 'components/leader-election');
+    assert.deepEqual(sorted(optIn), sorted(grantsOf(leaseRules(ha))));
+  });
+
+  it('keeps a replica running through a rollout (maxUnavailable 0) and a drain (the PDB lets one of two go)', () => {
+    const deployment = deploymentOf(ha);
+    assert.deepEqual(deployment.spec!.strategy, ROLLED.strategy);
+    const pdb = only<V1PodDisruptionBudget>(ha, 'PodDisruptionBudget');
+    assert.equal(pdb.spec!.maxUnavailable, 1);
+    assert.ok(deployment.spec!.replicas! > (pdb.spec!.maxUnavailable as number));
+    const podLabels = deployment.spec!.template.metadata!.labels!;
+    for (const [label, value] of Object.entries(pdb.spec!.selector!.matchLabels!)) assert.equal(podLabels[label], value);
+  });
+
+  it('spreads the replicas over nodes, without refusing to schedule on one', () => {
+    const deployment = deploymentOf(ha);
+    const [spread, ...more] = deployment.spec!.template.spec!.topologySpreadConstraints ?? [];
+    assert.deepEqual(more, []);
+    assert.equal(spread?.topologyKey, 'kubernetes.io/hostname');
+    assert.equal(spread?.whenUnsatisfiable, 'ScheduleAnyway');
+    assert.equal(spread?.maxSkew, 1);
+    assert.deepEqual(spread?.labelSelector?.matchLabels, deployment.spec!.selector.matchLabels);
+  });
+
+  it('its Role and RoleBinding for Jobs are deploy/\'s, object for object (copies: kustomize cannot include deploy/ from below it)', () => {
+    for (const kind of ['Role', 'RoleBinding']) assert.deepEqual(only(ha, kind, 'kube-job-alerts'), only(base, kind, 'kube-job-alerts'));
+  });
+
+  it('the Deployment is the base\'s but for replicas, strategy, spread and LEADER_ELECTION', () => {
+    const unelected = (objects: Manifest[]) => {
+      const deployment = structuredClone(deploymentOf(objects));
+      delete deployment.spec!.replicas;
+      delete deployment.spec!.strategy;
+      delete deployment.spec!.template.spec!.topologySpreadConstraints;
+      const container = deployment.spec!.template.spec!.containers[0]!;
+      container.env = container.env?.filter((variable) => variable.name !== 'LEADER_ELECTION');
+      return deployment;
+    };
+    assert.deepEqual(unelected(ha), unelected(base));
+  });
+
+  it('everything else is the base\'s, object for object', () => {
+    const rest = (objects: Manifest[]) => objects.filter((object) => !['Deployment', 'Role', 'RoleBinding', 'PodDisruptionBudget'].includes(object.kind));
+    assert.deepEqual(rest(ha), rest(base));
   });
 });
 
@@ -537,6 +644,34 @@ images:
     const container = containerOf(objects);
     assert.equal(container.image, `ghcr.io/kube-job-alerts/kube-job-alerts@${digest}`);
     assert.equal(loadConfig(resolvedEnv(container.env ?? [])).clusterName, 'prod-eu');
+  });
+
+  it('cluster-wide with two replicas (components/leader-election and pdb): Jobs everywhere, the Lease in its namespace only', async () => {
+    const { text, objects } = await render(
+      (repo) => `resources:\n  - ${repo}/${OVERLAY}\ncomponents:\n  - ${repo}/deploy/components/leader-election\n  - ${repo}/deploy/components/pdb\n`,
+    );
+    await assertValid(objects);
+    assert.deepEqual(unknownFields(text), []);
+    const config = loadConfig(resolvedEnv(containerOf(objects).env ?? []));
+    assert.equal(config.leaderElection, true);
+    const needed = requiredPermissions(config, config.watchNamespaces ?? []);
+    const wanted = needed.map((p) => `${p.verb} ${p.group}/${p.resource} ${p.namespace || '*'}`);
+    const granted = roleRules(objects).flatMap((rule) =>
+      (rule.namespaces ?? ['*']).flatMap((where) => rule.apiGroups.flatMap((group) => rule.resources.flatMap((resource) => rule.verbs.map((verb) => `${verb} ${group}/${resource} ${where}`)))),
+    );
+    assert.deepEqual(sorted(granted), sorted(wanted));
+    assert.ok(wanted.includes(`update coordination.k8s.io/leases ${NAMESPACE}`) && wanted.includes('watch batch/jobs *'));
+    const binding = only<Manifest & { subjects: object[] }>(objects, 'RoleBinding', 'kube-job-alerts-leader-election');
+    assert.deepEqual(binding.subjects, [{ kind: 'ServiceAccount', name: 'kube-job-alerts', namespace: NAMESPACE }]);
+    assert.equal(deploymentOf(objects).spec!.replicas, 2);
+  });
+
+  it('overlays/ha moved to another namespace: the Lease Role, its binding and the PDB follow', async () => {
+    const { objects } = await render((repo) => `resources:\n  - ${repo}/${HA}\nnamespace: ops\n`);
+    for (const object of objects.filter((o) => o.kind !== 'Namespace')) assert.equal(object.metadata.namespace, 'ops', `${object.kind} ${object.metadata.name}`);
+    assert.deepEqual(roleRules(objects).map((rule) => rule.namespaces), roleRules(objects).map(() => ['ops']));
+    const binding = only<Manifest & { subjects: { namespace: string }[] }>(objects, 'RoleBinding', 'kube-job-alerts-leader-election');
+    assert.deepEqual(binding.subjects.map((subject) => subject.namespace), ['ops']);
   });
 
   it('cluster-wide, moved to another namespace: the ClusterRoleBinding follows the ServiceAccount', async () => {

@@ -8,15 +8,17 @@ import type { TestContext } from 'node:test';
 import {
   ApiException,
   BatchV1Api,
+  CoordinationV1Api,
   CoreV1Api,
   KubeConfig,
   ListWatch,
   makeInformer,
   PatchStrategy,
   setHeaderOptions,
+  V1MicroTime,
   Watch,
 } from '@kubernetes/client-node';
-import type { KubernetesObject, V1Job } from '@kubernetes/client-node';
+import type { KubernetesObject, V1Job, V1Lease } from '@kubernetes/client-node';
 import { startApiServer } from '../world/apiserver.ts';
 import type { ApiServer, RecordedRequest } from '../world/apiserver.ts';
 import { kubectlFor } from '../world/kubectl.ts';
@@ -358,6 +360,91 @@ describe('the emulator with @kubernetes/client-node', () => {
   });
 });
 
+describe('the emulator: Leases, as the real server checks them', () => {
+  const lease = (name: string, spec: object): V1Lease => ({ metadata: { name }, spec }) as V1Lease;
+  const rejectsWith = (code: number, message: RegExp) => (error: ApiException<string>) => {
+    assert.equal(error.code, code);
+    assert.match(JSON.parse(error.body).message, message);
+    return true;
+  };
+
+  it('creates (409 AlreadyExists on a second create), reads, and updates only on the current resourceVersion', async (t) => {
+    const { kc } = await serve(t);
+    const leases = kc.makeApiClient(CoordinationV1Api);
+    const renewTime = new V1MicroTime(Date.UTC(2026, 10, 29, 15, 4, 5, 123));
+    const created = await leases.createNamespacedLease({
+      namespace: 'default',
+      body: lease('kube-job-alerts', { holderIdentity: 'pod-a', leaseDurationSeconds: 15, acquireTime: renewTime, renewTime, leaseTransitions: 0 }),
+    });
+    // The client leaves MicroTime as the server's string; the server wrote it with six digits, in UTC.
+    assert.equal(created.spec?.renewTime as unknown, '2026-11-29T15:04:05.123000Z');
+    await assert.rejects(
+      leases.createNamespacedLease({ namespace: 'default', body: lease('kube-job-alerts', { holderIdentity: 'pod-b' }) }),
+      rejectsWith(409, /^leases\.coordination\.k8s\.io "kube-job-alerts" already exists$/),
+    );
+    const read = await leases.readNamespacedLease({ namespace: 'default', name: 'kube-job-alerts' });
+    assert.equal(read.metadata?.resourceVersion, created.metadata?.resourceVersion);
+
+    const renewed = await leases.replaceNamespacedLease({ namespace: 'default', name: 'kube-job-alerts', body: { ...read, spec: { ...read.spec, holderIdentity: 'pod-a' } } });
+    assert.notEqual(renewed.metadata?.resourceVersion, read.metadata?.resourceVersion);
+    await assert.rejects(
+      leases.replaceNamespacedLease({ namespace: 'default', name: 'kube-job-alerts', body: { ...read, spec: { ...read.spec, holderIdentity: 'pod-b' } } }),
+      rejectsWith(409, /the object has been modified; please apply your changes to the latest version/),
+    );
+    const { resourceVersion: _resourceVersion, ...unversioned } = renewed.metadata!;
+    await assert.rejects(
+      leases.replaceNamespacedLease({ namespace: 'default', name: 'kube-job-alerts', body: { ...renewed, metadata: unversioned } }),
+      rejectsWith(422, /metadata\.resourceVersion: Invalid value: 0x0: must be specified for an update/),
+    );
+    assert.equal((await leases.readNamespacedLease({ namespace: 'default', name: 'kube-job-alerts' })).spec?.holderIdentity, 'pod-a');
+  });
+
+  it('decodes MicroTime as the real server does: six digits or 400; other zones stored in UTC', async (t) => {
+    const { server, kc } = await serve(t);
+    const leases = kc.makeApiClient(CoordinationV1Api);
+    const withTime = (name: string, renewTime: string) => lease(name, { renewTime: renewTime as unknown as V1MicroTime });
+    const message = (text: string, rest: string, element: string) =>
+      new RegExp(`^Lease in version "v1" cannot be handled as a Lease: parsing time "${text.replace(/[.+]/g, '\\$&')}" as "2006-01-02T15:04:05\\.000000Z07:00": cannot parse "${rest.replace(/[.+]/g, '\\$&')}" as "${element.replace(/[.]/g, '\\$&')}"$`);
+
+    // What Date#toISOString() writes: milliseconds. A real server refuses it.
+    await assert.rejects(leases.createNamespacedLease({ namespace: 'default', body: withTime('ms', '2026-11-29T15:04:05.123Z') }), rejectsWith(400, message('2026-11-29T15:04:05.123Z', '.123Z', '.000000')));
+    await assert.rejects(leases.createNamespacedLease({ namespace: 'default', body: withTime('ns', '2026-11-29T15:04:05.123456789Z') }), rejectsWith(400, message('2026-11-29T15:04:05.123456789Z', '789Z', 'Z07:00')));
+    await assert.rejects(leases.createNamespacedLease({ namespace: 'default', body: withTime('s', '2026-11-29T15:04:05Z') }), rejectsWith(400, message('2026-11-29T15:04:05Z', 'Z', '.000000')));
+    assert.deepEqual(server.list('leases'), []);
+
+    await leases.createNamespacedLease({ namespace: 'default', body: withTime('micro', '2026-11-29T15:04:05.123456Z') });
+    await leases.createNamespacedLease({ namespace: 'default', body: withTime('offset', '2026-11-29T16:04:05.000001+01:00') });
+    assert.equal(server.get('leases', 'default', 'micro')?.spec.renewTime, '2026-11-29T15:04:05.123456Z');
+    assert.equal(server.get('leases', 'default', 'offset')?.spec.renewTime, '2026-11-29T15:04:05.000001Z');
+  });
+
+  it('validates the spec and the name (422)', async (t) => {
+    const { kc } = await serve(t);
+    const leases = kc.makeApiClient(CoordinationV1Api);
+    await assert.rejects(
+      leases.createNamespacedLease({ namespace: 'default', body: lease('zero', { leaseDurationSeconds: 0 }) }),
+      rejectsWith(422, /^Lease\.coordination\.k8s\.io "zero" is invalid: spec\.leaseDurationSeconds: Invalid value: 0: must be greater than 0$/),
+    );
+    await assert.rejects(
+      leases.createNamespacedLease({ namespace: 'default', body: lease('Bad_Name', { leaseTransitions: -1 }) }),
+      rejectsWith(422, /^Lease\.coordination\.k8s\.io "Bad_Name" is invalid: \[metadata\.name: .*RFC 1123 subdomain.*, spec\.leaseTransitions: Invalid value: -1: must be greater than or equal to 0\]$/),
+    );
+  });
+
+  it('records which client sent a request, so a fault can hit one replica only', async (t) => {
+    const { server, kc } = await serve(t);
+    const other = new KubeConfig();
+    other.loadFromFile(server.writeKubeconfig({ client: 'replica-b' }));
+    const mine = kc.makeApiClient(CoordinationV1Api);
+    const theirs = other.makeApiClient(CoordinationV1Api);
+    server.faults.failNext(1, { match: (request) => request.client === 'replica-b' });
+    await assert.rejects(theirs.readNamespacedLease({ namespace: 'default', name: 'x' }), (error: ApiException<unknown>) => error.code === 500);
+    await assert.rejects(mine.readNamespacedLease({ namespace: 'default', name: 'x' }), (error: ApiException<unknown>) => error.code === 404);
+    await assert.rejects(theirs.readNamespacedLease({ namespace: 'default', name: 'x' }), (error: ApiException<unknown>) => error.code === 404);
+    assert.deepEqual(server.requests.map((request) => [request.client, request.status]), [['replica-b', 500], ['', 404], ['replica-b', 404]]);
+  });
+});
+
 describe('the emulator with kubectl', () => {
   it('lists, watches, patches and reads logs', async (t) => {
     const { server } = await serve(t);
@@ -402,5 +489,21 @@ describe('the emulator with kubectl', () => {
     assert.match(await nextLine(), /^x\s+\d+s$/);
     watcher.kill();
     await once(watcher, 'exit');
+  });
+
+  it('gets leases, and one as YAML with its MicroTimes verbatim', async (t) => {
+    const { server } = await serve(t);
+    const kubectl = kubectlFor(server.kubeconfigPath);
+    t.after(() => kubectl.close());
+    server.create('leases', {
+      metadata: { name: 'kube-job-alerts' },
+      spec: { holderIdentity: 'kube-job-alerts-5d8f7c9b6-x7k2p', leaseDurationSeconds: 15, renewTime: '2026-11-29T15:04:05.123456Z', leaseTransitions: 2 },
+    });
+    assert.match((await kubectl.run('get', 'leases')).stdout, /^NAME\s+AGE\nkube-job-alerts\s+\d+s\n$/);
+    const yaml = (await kubectl.run('get', 'lease', 'kube-job-alerts', '-o', 'yaml')).stdout;
+    assert.match(yaml, /^apiVersion: coordination\.k8s\.io\/v1\nkind: Lease\n/);
+    assert.match(yaml, /\n {2}holderIdentity: kube-job-alerts-5d8f7c9b6-x7k2p\n/);
+    assert.match(yaml, /\n {2}renewTime: "2026-11-29T15:04:05\.123456Z"\n/);
+    assert.match(yaml, /\n {2}leaseTransitions: 2\n/);
   });
 });

@@ -11,6 +11,7 @@ import { failureOf } from '../../src/detect/failure.ts';
 import { connect, type KubeClients } from '../../src/kube/client.ts';
 import { evidenceGatherer } from '../../src/kube/evidence.ts';
 import { annotationWriter, classifyWriteError } from '../../src/kube/annotate.ts';
+import { LeaderElector } from '../../src/kube/lease.ts';
 import { checkPermissions, requiredPermissions, type Permission, type PermissionCheck } from '../../src/kube/permissions.ts';
 import { NamespaceWatch } from '../../src/kube/namespaces.ts';
 import { JobWatch } from '../../src/kube/watching.ts';
@@ -85,6 +86,16 @@ describe('requiredPermissions', () => {
     assert.deepEqual(names(requiredPermissions({ ...annotation, namespaceAnnotations: false }, 'all')), []);
     assert.deepEqual(names(requiredPermissions({ ...annotation, namespaceAnnotations: true }, ['default'])), [], 'a Role cannot grant them anyway');
     for (const permission of requiredPermissions({ ...annotation, namespaceAnnotations: true }, 'all')) assert.ok(permission.why && permission.without);
+  });
+
+  it('with LEADER_ELECTION=true: get, create and update on leases in POD_NAMESPACE, whatever is watched', () => {
+    const leases = (permissions: Permission[]) => permissions.filter((p) => p.resource === 'leases').map((p) => `${p.verb} ${p.group}/${p.resource} ${p.namespace}`);
+    const elected = { ...annotation, leaderElection: true, podNamespace: 'ops' };
+    const expected = ['get coordination.k8s.io/leases ops', 'create coordination.k8s.io/leases ops', 'update coordination.k8s.io/leases ops'];
+    assert.deepEqual(leases(requiredPermissions(elected, ['team-a', 'team-b'])), expected);
+    assert.deepEqual(leases(requiredPermissions(elected, 'all')), expected);
+    assert.deepEqual(leases(requiredPermissions({ ...elected, leaderElection: false }, 'all')), []);
+    for (const permission of requiredPermissions(elected, ['ops'])) assert.ok(permission.why && permission.without, `${permission.verb} ${permission.resource} says why`);
   });
 });
 
@@ -232,5 +243,47 @@ describe('the needs are exactly what the code calls', () => {
     assert.equal(api.denied.length, deniedBefore);
     const used = new Set(api.requests.slice(from).filter((r) => r.resource !== '').map((r) => `${r.verb} ${r.resource} ${r.namespace || '*'}`));
     assert.deepEqual([...used].sort(), needed.map((p) => `${p.verb} ${p.resource} *`).sort());
+  });
+});
+
+describe('the Lease needs are exactly what the elector calls', () => {
+  const elected = { ...annotation, leaderElection: true, podNamespace: 'ops' } as const;
+  const timings = { leaseDurationMs: 2000, renewDeadlineMs: 1200, retryPeriodMs: 200, callTimeoutMs: 1000 };
+
+  /** One replica's whole life: create the Lease, renew it, stop and release it. */
+  async function leadOnce(): Promise<RecordedRequest[]> {
+    const from = api.requests.length;
+    const elector = new LeaderElector({ clients, namespace: 'ops', name: 'kube-job-alerts', identity: 'pod-a', timings, logger: silentLogger });
+    let leading!: () => void;
+    const led = new Promise<void>((resolve) => (leading = resolve));
+    void elector.run({ onStartedLeading: () => leading(), onStoppedLeading: () => {} });
+    await led;
+    await api.nextRequest((r) => r.resource === 'leases' && r.verb === 'update');
+    await elector.stop();
+    return api.requests.slice(from).filter((r) => r.resource === 'leases');
+  }
+
+  it('under a Role of exactly the lease permissions, the elector leads, renews and releases with nothing denied', async () => {
+    const needed = requiredPermissions(elected, ['ops']).filter((p) => p.resource === 'leases');
+    api.setRbac(rulesFor(needed));
+    const deniedBefore = api.denied.length;
+    const requests = await leadOnce();
+    assert.equal(api.denied.length, deniedBefore);
+    assert.deepEqual([...new Set(requests.map((r) => `${r.verb} ${r.resource} ${r.namespace}`))].sort(), needed.map((p) => `${p.verb} ${p.resource} ${p.namespace}`).sort());
+    assert.equal(api.get('leases', 'ops', 'kube-job-alerts')?.spec.holderIdentity, '');
+    assert.deepEqual(denied(await checkPermissions(clients, requiredPermissions(elected, ['ops']).filter((p) => p.resource === 'leases'))), []);
+  });
+
+  it('without create: the check says so, and the elector cannot lead (the real 403)', async () => {
+    api.remove('leases', 'ops', 'kube-job-alerts');
+    const needed = requiredPermissions(elected, ['ops']).filter((p) => p.resource === 'leases');
+    api.setRbac(rulesFor(needed.filter((p) => p.verb !== 'create')));
+    assert.deepEqual(denied(await checkPermissions(clients, needed)), ['create leases ops: false']);
+    const elector = new LeaderElector({ clients, namespace: 'ops', name: 'kube-job-alerts', identity: 'pod-a', timings, logger: silentLogger });
+    let led = false;
+    void elector.run({ onStartedLeading: () => void (led = true), onStoppedLeading: () => {} });
+    for (let tries = 0; tries < 2; tries++) await api.nextRequest((r) => r.resource === 'leases' && r.verb === 'create' && r.status === 403);
+    await elector.stop();
+    assert.equal(led, false);
   });
 });

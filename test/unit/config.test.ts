@@ -149,11 +149,16 @@ describe('loadConfig', () => {
     ['unknown time zone', { DRY_RUN: 'true', SCHEDULE_TIME_ZONE: 'Mars/Olympus' }, /^SCHEDULE_TIME_ZONE: must be an IANA time zone such as UTC or Europe\/Berlin \(got "Mars\/Olympus"\)$/],
     ['time zone in the wrong case', { DRY_RUN: 'true', SCHEDULE_TIME_ZONE: 'europe/berlin' }, /^SCHEDULE_TIME_ZONE: must be an IANA time zone/],
     ['time zone as an offset', { DRY_RUN: 'true', SCHEDULE_TIME_ZONE: '+01:00' }, /^SCHEDULE_TIME_ZONE: must be an IANA time zone/],
-    ['leader election before it exists', { DRY_RUN: 'true', LEADER_ELECTION: 'true' }, /^LEADER_ELECTION: /],
     ['alert-after of 0', { DRY_RUN: 'true', ALERT_AFTER: '0' }, /^ALERT_AFTER: must be a whole number from 1 to 1000 \(got "0"\)/],
     ['repeat weekly', { DRY_RUN: 'true', REPEAT: 'weekly' }, /^REPEAT: must be every-failure, first, or a duration of at least 1m such as 1h \(got "weekly"\)/],
     ['repeat every 30 s', { DRY_RUN: 'true', REPEAT: '30s' }, /^REPEAT: must be every-failure/],
     ['recovery not a boolean', { DRY_RUN: 'true', NOTIFY_RECOVERY: 'sometimes' }, /^NOTIFY_RECOVERY: /],
+    ['leader election without POD_NAME', { DRY_RUN: 'true', LEADER_ELECTION: 'true', POD_NAMESPACE: 'ops' }, /^POD_NAME: is required with LEADER_ELECTION=true/],
+    ['leader election without POD_NAMESPACE', { DRY_RUN: 'true', LEADER_ELECTION: 'true', POD_NAME: 'kja-0' }, /^POD_NAMESPACE: is required with LEADER_ELECTION=true/],
+    ['leader election with a bad POD_NAMESPACE (said once)', { DRY_RUN: 'true', LEADER_ELECTION: 'true', POD_NAME: 'kja-0', POD_NAMESPACE: 'Ops!' }, /^POD_NAMESPACE: not a valid namespace name/],
+    ['leader election not a boolean', { DRY_RUN: 'true', LEADER_ELECTION: 'on please' }, /^LEADER_ELECTION: /],
+    ['a lease name with capitals', { DRY_RUN: 'true', LEASE_NAME: 'My_Lease' }, /^LEASE_NAME: not a valid object name .*: My_Lease$/],
+    ['a lease name too long', { DRY_RUN: 'true', LEASE_NAME: 'a'.repeat(254) }, /^LEASE_NAME: not a valid object name/],
   ];
   for (const [name, env, expected] of bad) {
     it(`rejects ${name}, naming the variable`, () => {
@@ -162,6 +167,15 @@ describe('loadConfig', () => {
       assert.match(problems[0]!, expected);
     });
   }
+
+  it('LEADER_ELECTION=true with POD_NAME and POD_NAMESPACE: the Lease kube-job-alerts in the pod\'s namespace', () => {
+    const config = loadConfig({ DRY_RUN: 'true', LEADER_ELECTION: 'true', POD_NAME: 'kube-job-alerts-5d8f7c9b6-x7k2p', POD_NAMESPACE: 'ops' });
+    assert.deepEqual([config.leaderElection, config.podName, config.podNamespace, config.leaseName], [true, 'kube-job-alerts-5d8f7c9b6-x7k2p', 'ops', 'kube-job-alerts']);
+  });
+  it('a lease name may be any DNS subdomain', () => assert.equal(loadConfig({ DRY_RUN: 'true', LEASE_NAME: 'kja.leader-1' }).leaseName, 'kja.leader-1'));
+  it('LEADER_ELECTION=true alone names both missing variables', () => {
+    assert.deepEqual(problemsOf({ DRY_RUN: 'true', LEADER_ELECTION: 'true' }).map((p) => p.split(':')[0]), ['POD_NAME', 'POD_NAMESPACE']);
+  });
 
   it('reports every problem at once, one line each', () => {
     const problems = problemsOf({ SLACK_WEBHOOK_URL: 'x', HTTP_PORT: 'x', ALERT_MAX_AGE: 'x', LOG_LEVEL: 'x' });

@@ -50,7 +50,12 @@ export interface ApiServer {
   token: string;
   /** Cluster with the CA, user with the token, context with namespace 'default'. */
   kubeconfigPath: string;
-  writeKubeconfig(options?: { namespace?: string; token?: string }): string;
+  /**
+   * Another kubeconfig. `client` issues it a token of its own, for the same user and RBAC, and requests made with it
+   * are recorded with that `client`: two replicas of one Deployment, each with its pod's token. `token` sets the
+   * token as given (a wrong one gets 401).
+   */
+  writeKubeconfig(options?: { namespace?: string; token?: string; client?: string }): string;
   create(resource: Resource, object: object): K8sObject;
   update(resource: Resource, object: object): K8sObject;
   modify(resource: Resource, namespace: string, name: string, mutate: (object: K8sObject) => void): K8sObject;
@@ -91,6 +96,7 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
     faults,
     watches,
     token,
+    clientTokens: new Map(),
     bookmarkIntervalMs: options.bookmarkIntervalMs ?? 1000,
     serverAddress: '',
     requests,
@@ -127,13 +133,19 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
 
   const directory = mkdtempSync(join(tmpdir(), 'kube-apiserver-emulator-'));
   let kubeconfigs = 0;
-  const writeKubeconfig = (choices: { namespace?: string; token?: string } = {}): string =>
-    writeKubeconfigFile(directory, `kubeconfig-${++kubeconfigs}.yaml`, {
+  const writeKubeconfig = (choices: { namespace?: string; token?: string; client?: string } = {}): string => {
+    let chosen = choices.token ?? token;
+    if (choices.client !== undefined && choices.token === undefined) {
+      chosen = randomBytes(16).toString('hex');
+      state.clientTokens.set(chosen, choices.client);
+    }
+    return writeKubeconfigFile(directory, `kubeconfig-${++kubeconfigs}.yaml`, {
       server: url,
       caPem: tls.ca,
-      token: choices.token ?? token,
+      token: chosen,
       namespace: choices.namespace ?? 'default',
     });
+  };
   const kubeconfigPath = writeKubeconfig();
 
   let closed: Promise<void> | undefined;

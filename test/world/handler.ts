@@ -12,6 +12,7 @@ import type { ResourcePath } from './routes.ts';
 import { parseResourcePath } from './routes.ts';
 import type { PolicyRule } from './rbac.ts';
 import { attributesOf, authorize, forbidden, selfSubjectAccessReview } from './rbac.ts';
+import { admitLease } from './leases.ts';
 import { parseFieldSelector, parseLabelSelector } from './selectors.ts';
 import { failureStatus, notFound, StatusError, tooLargeResourceVersion } from './status.ts';
 import type { Store } from './store.ts';
@@ -24,6 +25,8 @@ export interface ServerState {
   faults: FaultRules;
   watches: Set<OpenWatch>;
   token: string;
+  /** Further bearer tokens, each naming the client it was issued to (writeKubeconfig({ client })). */
+  clientTokens: Map<string, string>;
   bookmarkIntervalMs: number;
   serverAddress: string;
   requests: RecordedRequest[];
@@ -43,9 +46,10 @@ export async function handleRequest(state: ServerState, request: IncomingMessage
   const record = recordOf(request.method ?? 'GET', url, target);
   state.requests.push(record);
   try {
-    if (request.headers.authorization !== `Bearer ${state.token}`) {
-      throw new StatusError(401, 'Unauthorized', 'Unauthorized');
-    }
+    const bearer = /^Bearer (.+)$/.exec(request.headers.authorization ?? '')?.[1];
+    const client = bearer === state.token ? '' : bearer === undefined ? undefined : state.clientTokens.get(bearer);
+    if (client === undefined) throw new StatusError(401, 'Unauthorized', 'Unauthorized');
+    record.client = client;
     // Only await when a fault applies: the common path stays in one tick, so a watch is registered
     // before anyone told of the request can act on it.
     const delayMs = state.faults.delayFor(record);
@@ -85,6 +89,7 @@ function recordOf(method: string, url: URL, target: ResourcePath | undefined): R
     namespace: target?.namespace ?? '',
     name: target?.name ?? '',
     status: 0,
+    client: '',
     time: Date.now(),
   };
 }
@@ -198,7 +203,7 @@ async function serve(
       const object = { ...body, metadata: { ...metadata, namespace } };
       // The real server ignores a client-set status on create; only controllers, through /status, set it.
       if (info.hasStatus) object.status = info.resource === 'pods' ? { phase: 'Pending' } : info.resource === 'namespaces' ? { phase: 'Active' } : {};
-      sendJson(response, record, 201, store.create(info.resource, object));
+      sendJson(response, record, 201, store.create(info.resource, admit(info, object, 'create')));
       return;
     }
     case 'update': {
@@ -209,7 +214,7 @@ async function serve(
       }
       const current = existing(store, info, namespace, target.name);
       const incoming = { ...body, metadata: { ...body.metadata, name: target.name, namespace } };
-      sendJson(response, record, 200, store.update(info.resource, scopeToSubresource(info, target.subresource, current, incoming)));
+      sendJson(response, record, 200, store.update(info.resource, admit(info, scopeToSubresource(info, target.subresource, current, incoming), 'update')));
       return;
     }
     case 'patch': {
@@ -234,7 +239,7 @@ async function serve(
         uid: current.metadata.uid,
         resourceVersion: typeof lockedTo === 'string' ? lockedTo : '',
       };
-      sendJson(response, record, 200, store.update(info.resource, scopeToSubresource(info, target.subresource, current, patched)));
+      sendJson(response, record, 200, store.update(info.resource, admit(info, scopeToSubresource(info, target.subresource, current, patched), 'patch')));
       return;
     }
     case 'delete': {
@@ -252,6 +257,11 @@ async function serve(
       return;
     }
   }
+}
+
+/** The per-kind checks the real server makes before storing (only Leases have any here: leases.ts). */
+function admit(info: ResourceInfo, object: K8sObject, operation: 'create' | 'update' | 'patch'): K8sObject {
+  return info.resource === 'leases' ? admitLease(object, operation) : object;
 }
 
 /** Open to every authenticated user (the `system:basic-user` ClusterRole): "what may I do?" */

@@ -52,6 +52,11 @@ export interface RecordedRequest {
   namespace: string;
   name: string;
   status: number;
+  /**
+   * Which kubeconfig sent it: the name given to `writeKubeconfig({ client })`, '' for the server's main token (and for
+   * unauthenticated requests). Lets a fault hit one replica of two, as a partition or a frozen process would.
+   */
+  client: string;
   /** Milliseconds since the epoch when the request arrived. */
   time: number;
 }
