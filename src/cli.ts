@@ -225,7 +225,7 @@ async function check(env: Env, output: Output): Promise<number> {
   const unchecked = missing.length - denied;
   output.out(
     `${denied} of ${rows.length} permissions missing${unchecked > 0 ? `, ${unchecked} could not be checked` : ''}: ` +
-      'deploy/role.yaml grants them all (deploy/overlays/cluster-wide for WATCH_NAMESPACES=*).',
+      'deploy/role.yaml grants them all (deploy/overlays/cluster-wide for WATCH_NAMESPACES=*, deploy/overlays/ha for LEADER_ELECTION=true).',
   );
   return EXIT.failed;
 }

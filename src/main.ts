@@ -16,6 +16,7 @@ import { requiredPermissions, warnAboutMissingPermissions } from './kube/permiss
 import { RecordCache } from './kube/record-cache.ts';
 import { NamespaceWatch } from './kube/namespaces.ts';
 import { isJobWatched, jobListOptions, watchScope } from './route/watched.ts';
+import { LeaderElector, LeaderMetrics } from './kube/lease.ts';
 import { JobWatch } from './kube/watching.ts';
 import { Heartbeat } from './heartbeat.ts';
 import { createLogger, type Logger } from './log.ts';
@@ -169,11 +170,37 @@ export async function runDaemon(env: Readonly<Record<string, string | undefined>
   const { server, port } = await startServer(config.httpPort, watch, metrics.registry);
   logger.info({ port }, 'serving /healthz, /readyz and /metrics');
 
-  onStopSignal(logger, settings.shutdown.exitDeadlineMs, async () => {
-    await Promise.all([watch.stop(), namespaceWatch?.stop()]);
+  // Two replicas: only the leader delivers; followers keep their caches (and queues) warm, and the first thing a new
+  // leader does is work through them, so it alerts whatever the old leader left unmarked. Electing writes a Lease,
+  // so a dry run (which writes nothing to the cluster) does not elect.
+  if (config.leaderElection && config.dryRun) logger.warn('LEADER_ELECTION is ignored in a dry run: electing writes a Lease, and a dry run writes nothing');
+  if (config.leaderElection && !config.dryRun && config.stateStore === 'memory') {
+    logger.warn('LEADER_ELECTION with STATE_STORE=memory: a new leader cannot know what the old one sent, so each takeover re-sends failures younger than ALERT_MAX_AGE');
+  }
+  const elector =
+    config.leaderElection && !config.dryRun
+      ? new LeaderElector({
+          clients,
+          namespace: config.podNamespace!,
+          name: config.leaseName,
+          identity: config.podName!,
+          timings: settings.leaderElection,
+          logger: logger.child({ module: 'lease' }),
+          metrics: new LeaderMetrics(metrics.registry),
+        })
+      : undefined;
+  /** Stops deciding and delivering: in-flight messages get `graceMs`, then are handed back unmarked. */
+  const stopAlerting = async (graceMs: number) => {
     storms.stop();
     heartbeat?.stop();
-    await Promise.all([controller.stop(settings.shutdown.drainMs), outbox.stop(settings.shutdown.drainMs)]);
+    await Promise.all([controller.stop(graceMs), outbox.stop(graceMs)]);
+  };
+
+  onStopSignal(logger, settings.shutdown.exitDeadlineMs, async () => {
+    // A leader drains first (onStoppedLeading) and then releases the Lease, so a follower takes over at once.
+    if (elector) await elector.stop();
+    else await stopAlerting(settings.shutdown.drainMs);
+    await Promise.all([watch.stop(), namespaceWatch?.stop()]);
     server.close();
   });
 
@@ -181,9 +208,24 @@ export async function runDaemon(env: Readonly<Record<string, string | undefined>
   void namespaceWatch?.start();
   await watch.start();
   await watch.whenSynced();
-  heartbeat?.start();
-  logger.info({ queued: controller.queued }, 'caches synced: alerting');
-  controller.start();
+  const alert = () => {
+    heartbeat?.start();
+    logger.info({ queued: controller.queued }, 'caches synced: alerting');
+    controller.start();
+  };
+  if (!elector) return alert();
+  logger.info({ lease: `${config.podNamespace}/${config.leaseName}`, identity: config.podName }, 'caches synced: waiting to lead');
+  void elector.run({
+    onStartedLeading: alert,
+    onStoppedLeading: async (reason) => {
+      if (reason === 'stopped') return stopAlerting(settings.shutdown.drainMs);
+      // Lost without being asked (renewals failed, or another replica holds the Lease): stop posting at once, before
+      // the Lease can expire elsewhere, and exit so that the pod rejoins as a follower (as client-go controllers do).
+      logger.error('lost the leadership: delivery stopped, exiting to rejoin as a follower');
+      await stopAlerting(0);
+      process.exit(0);
+    },
+  });
 }
 
 /** The first SIGTERM or SIGINT drains and exits 0; a second one exits at once. */

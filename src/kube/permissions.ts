@@ -146,7 +146,8 @@ export function requiredPermissions(
     permissions.push(...[NAMESPACES_GET, NAMESPACES_LIST, NAMESPACES_WATCH].map((need) => ({ ...need, namespace: '' })));
   }
   // The Lease lives in the pod's own namespace whatever is watched (config requires POD_NAMESPACE with it).
-  if (config.leaderElection && config.podNamespace !== undefined) {
+  // A dry run does not elect (it would write the Lease).
+  if (config.leaderElection && !config.dryRun && config.podNamespace !== undefined) {
     for (const need of [LEASES_GET, LEASES_CREATE, LEASES_UPDATE]) permissions.push({ ...need, namespace: config.podNamespace });
   }
   return permissions;
