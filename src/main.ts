@@ -9,6 +9,7 @@ import { EvidenceStore } from './alerts/evidence-store.ts';
 import { address } from './alerts/addressing.ts';
 import { ConfigError, loadConfig, routeFingerprints, type Config } from './config.ts';
 import { cronJobRecord } from './detect/records.ts';
+import { parseSchedule } from './detect/schedule.ts';
 import { annotationWriter, classifyWriteError } from './kube/annotate.ts';
 import { connect, describeError, namespacesToWatch } from './kube/client.ts';
 import { evidenceGatherer } from './kube/evidence.ts';
@@ -142,7 +143,10 @@ export async function runDaemon(env: Readonly<Record<string, string | undefined>
       const namespaceObject = namespaceWatch && namespace ? await namespaceWatch.namespace(namespace, signal) : undefined;
       return address(notification, { ...objects, ...(namespaceObject ? { namespace: namespaceObject } : {}) }, config);
     },
-    nextRun: () => undefined,
+    nextRun: (cronJob, after) => {
+      const parsed = cronJob.schedule === undefined ? undefined : parseSchedule(cronJob.schedule, cronJob.timeZone, config.scheduleTimeZone);
+      return parsed?.ok ? parsed.schedule.nextAfter(after) : undefined;
+    },
     policy: { alertAfter: config.alertAfter, repeat: config.repeat, notifyRecovery: config.notifyRecovery, maxAgeMs: config.alertMaxAgeMs },
     cluster: config.clusterName,
     workers: settings.workers,
