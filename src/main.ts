@@ -24,7 +24,7 @@ import { createLogger, type Logger } from './log.ts';
 import { Metrics } from './metrics.ts';
 import { Outbox } from './notify/outbox.ts';
 import { StormGate } from './notify/storm.ts';
-import type { Transport } from './notify/transport.ts';
+import type { SendResult, Transport } from './notify/transport.ts';
 import { startServer } from './server.ts';
 import { settingsFrom } from './settings.ts';
 import { DryRunDeliverer, SlackDeliverer, webhookFingerprint, type Deliverer } from './slack/deliver.ts';
@@ -83,7 +83,9 @@ export async function runDaemon(env: Readonly<Record<string, string | undefined>
             defaultRetryAfterMs: settings.slack.defaultRetryAfterMs,
             maxRetryAfterMs: settings.slack.maxRetryAfterMs,
           });
-    transports.set(route, webhookTransport(route, deliverer));
+    metrics.routeCreated(route);
+    const count = (result: SendResult) => metrics.routeMessages.inc({ route, result: result.ok ? 'delivered' : result.permanent ? 'refused' : 'aborted' });
+    transports.set(route, webhookTransport(route, deliverer, count));
   }
   const marks = new Marks({
     // A dry run writes nothing to the cluster: a trial against production must not suppress its real alerts later.

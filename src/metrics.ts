@@ -79,6 +79,8 @@ export class Metrics {
   readonly informerHealthy: Gauge<'resource'>;
   readonly informerLastContactSeconds: Gauge<'resource'>;
   readonly lastDeliverySeconds: Gauge;
+  /** Messages per destination (route), by result: delivered, refused (for good), aborted (at shutdown). */
+  readonly routeMessages: Counter<'route' | 'result'>;
   readonly ready: Gauge;
   #isReady: () => boolean = () => false;
 
@@ -152,6 +154,12 @@ export class Metrics {
       labelNames: ['resource'],
       registers,
     });
+    this.routeMessages = new Counter({
+      name: `${METRIC_PREFIX}route_messages_total`,
+      help: 'Messages per destination route (default is SLACK_WEBHOOK_URL), by result: delivered, refused, aborted.',
+      labelNames: ['route', 'result'],
+      registers,
+    });
     this.lastDeliverySeconds = new Gauge({
       name: `${METRIC_PREFIX}last_successful_delivery_timestamp_seconds`,
       help: 'Unix time of the last alert Slack accepted (0 = none yet).',
@@ -182,6 +190,11 @@ export class Metrics {
   }
 
   /** What `ready` reports at each scrape; the source of /readyz (JobWatch) sets it. */
+  /** A destination exists: its series start at 0, so rate() and absence alerts work from the start. */
+  routeCreated(route: string): void {
+    for (const result of ['delivered', 'refused', 'aborted']) this.routeMessages.inc({ route, result }, 0);
+  }
+
   reportReadiness(isReady: () => boolean): void {
     this.#isReady = isReady;
   }

@@ -95,6 +95,18 @@ describe('routing, end to end', () => {
     assert.doesNotMatch(JSON.stringify(post!.body), /<!channel>|<@U999>/);
   });
 
+  it('a revoked route is reported at error level with its name, and in /metrics by route', async () => {
+    teamA.script(404);
+    failJob(api, startJob(api, { name: 'to-a-revoked-channel', annotations: { 'kube-job-alerts.io/route': 'team-a' } }));
+    const error = await daemon.waitForLog((line) => line.level === 'error' && line.route === 'team-a' && JSON.stringify(line).includes('no_service'));
+    assert.equal(error.module, 'slack');
+    const port = (await daemon.waitForLog((line) => line.msg === 'serving /healthz, /readyz and /metrics')).port as number;
+    const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    assert.match(metrics, /kube_job_alerts_route_messages_total\{route="team-a",result="refused"\} 1/);
+    assert.match(metrics, /kube_job_alerts_route_messages_total\{route="platform",result="delivered"\} [1-9]/);
+    assert.match(metrics, /kube_job_alerts_route_messages_total\{route="default",result="refused"\} 0/);
+  });
+
   it('a route that does not answer does not delay the default one', async () => {
     teamA.script('hang');
     const count = teamA.received.length;
