@@ -12,7 +12,7 @@ import { cronJobRecord } from './detect/records.ts';
 import { parseSchedule } from './detect/schedule.ts';
 import { annotationWriter, classifyWriteError } from './kube/annotate.ts';
 import { connect, describeError, namespacesToWatch } from './kube/client.ts';
-import { evidenceGatherer } from './kube/evidence.ts';
+import { evidenceGatherer, jobPodLister } from './kube/evidence.ts';
 import { requiredPermissions, warnAboutMissingPermissions } from './kube/permissions.ts';
 import { RecordCache } from './kube/record-cache.ts';
 import { NamespaceWatch } from './kube/namespaces.ts';
@@ -145,6 +145,9 @@ export async function runDaemon(env: Readonly<Record<string, string | undefined>
       const namespaceObject = namespaceWatch && namespace ? await namespaceWatch.namespace(namespace, signal) : undefined;
       return address(notification, { ...objects, ...(namespaceObject ? { namespace: namespaceObject } : {}) }, config);
     },
+    schedule: { graceMs: config.missedScheduleGraceMs, defaultZone: config.scheduleTimeZone, minGraceMs: settings.schedule.minGraceMs, countLimit: settings.schedule.missedCountLimit },
+    runChecks: { stuckAfterMs: config.stuckAfterMs, pendingAfterMs: config.pendingAlertAfterMs },
+    podsOf: jobPodLister(clients.core, settings.api.callTimeoutMs),
     nextRun: (cronJob, after) => {
       const parsed = cronJob.schedule === undefined ? undefined : parseSchedule(cronJob.schedule, cronJob.timeZone, config.scheduleTimeZone);
       return parsed?.ok ? parsed.schedule.nextAfter(after) : undefined;

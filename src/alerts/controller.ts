@@ -16,7 +16,11 @@
 import type { Evidence, JobFailure } from '../alert.ts';
 import type { Addressed } from './addressing.ts';
 import { decide, type Decision, type Subject, type Verdict } from '../decide/decide.ts';
-import type { PolicyDefaults } from '../decide/policy.ts';
+import { decideRun, decideSchedule, type HealthDecision, type HealthVerdict } from '../decide/health.ts';
+import { resolvePolicy, type PolicyDefaults } from '../decide/policy.ts';
+import { missedSchedule, type MissedScheduleOptions } from '../detect/cronjob-health.ts';
+import { child, text } from '../detect/fields.ts';
+import { pendingReason, runFactsOf, runLimit, stuckRun, type PendingRun } from '../detect/run-health.ts';
 import { knows, withOutcome, withSettled, type Story } from '../decide/story.ts';
 import type { CronJobRecord, JobRecord } from '../detect/records.ts';
 import type { Logger } from '../log.ts';
@@ -28,13 +32,16 @@ import { WorkQueue, type QueueTimers } from '../queue/workqueue.ts';
 import type { Marks } from '../state/marks.ts';
 import type { Clock } from '../time.ts';
 
-export type SubjectKey = `job/${string}` | `cronjob/${string}/${string}`;
+/** A failed standalone Job by UID; a run's time checks (stuck, pending) by UID; a CronJob by namespace/name. */
+export type SubjectKey = `job/${string}` | `run/${string}` | `cronjob/${string}/${string}`;
 
 export const jobKey = (uid: string): SubjectKey => `job/${uid}`;
+export const runKey = (uid: string): SubjectKey => `run/${uid}`;
 export const cronJobKey = (namespace: string, name: string): SubjectKey => `cronjob/${namespace}/${name}`;
 
-export function parseKey(key: SubjectKey): { kind: 'job'; uid: string } | { kind: 'cronjob'; namespace: string; name: string } {
+export function parseKey(key: SubjectKey): { kind: 'job' | 'run'; uid: string } | { kind: 'cronjob'; namespace: string; name: string } {
   if (key.startsWith('job/')) return { kind: 'job', uid: key.slice(4) };
+  if (key.startsWith('run/')) return { kind: 'run', uid: key.slice(4) };
   const [, namespace = '', name = ''] = key.split('/');
   return { kind: 'cronjob', namespace, name };
 }
@@ -62,6 +69,12 @@ export interface ControllerOptions {
   readonly forgetEvidence: (uid: string) => void;
   /** Where a notification goes (its route, a copy, mentions, links): alerts/addressing.ts, with the Namespace read. */
   readonly address: (notification: Notification, objects: { job?: JobRecord; cronJob?: CronJobRecord }, signal: AbortSignal) => Promise<Addressed>;
+  /** Missed-schedule checks (MISSED_SCHEDULE_GRACE, SCHEDULE_TIME_ZONE, settings.schedule). */
+  readonly schedule: Pick<MissedScheduleOptions, 'graceMs' | 'defaultZone' | 'minGraceMs' | 'countLimit'>;
+  /** A run's time checks: STUCK_AFTER (none: only annotated Jobs are timed) and PENDING_ALERT_AFTER. */
+  readonly runChecks: { readonly stuckAfterMs: number | undefined; readonly pendingAfterMs: number };
+  /** A Job's pods, for pods that cannot start (bounded in time; throws to retry). */
+  readonly podsOf: (job: { namespace: string; uid: string }, signal: AbortSignal) => Promise<readonly unknown[]>;
   /** The CronJob's next scheduled run after `after`, when its schedule can be read. */
   readonly nextRun: (cronJob: CronJobRecord, after: Date) => Date | undefined;
   readonly policy: PolicyDefaults;
@@ -83,6 +96,8 @@ export class AlertController {
   readonly #options: ControllerOptions;
   readonly #queue: WorkQueue<SubjectKey>;
   readonly #firstSeen = new Map<string, Date>();
+  /** CronJob `namespace/name` -> when this process saw it unsuspended (runs due before are not missed). */
+  readonly #activeSince = new Map<string, Date>();
   readonly #tombstones = new Map<string, JobRecord>();
   /** What was logged about each Job (skip reasons), so each is said once per process; warnings under ''. */
   readonly #said = new Map<string, Set<string>>();
@@ -101,11 +116,19 @@ export class AlertController {
   // --- informer side: records in, keys out; no I/O, no decisions ---------------------------------------------
 
   job(record: JobRecord, previous: JobRecord | undefined): void {
-    if (record.state === 'active') return;
     if (record.state === 'failed' && !this.#firstSeen.has(record.uid)) this.#firstSeen.set(record.uid, this.#options.clock.now());
-    if (previous?.state === record.state && previous.annotations.alertedAt === record.annotations.alertedAt && previous.suspended === record.suspended) {
-      return; // nothing a decision reads has changed (a label edit, our own story patch on the CronJob side)
+    const same =
+      previous?.state === record.state &&
+      previous.annotations.alertedAt === record.annotations.alertedAt &&
+      previous.suspended === record.suspended &&
+      previous.startedAt?.getTime() === record.startedAt?.getTime() &&
+      previous.annotations.maxDuration === record.annotations.maxDuration;
+    if (same) return; // nothing a decision reads has changed (a label edit, our own patches)
+    // Its time checks: a running Job's limit and pods; a finished one reported as stuck gets its follow-up.
+    if (record.state === 'active' || record.annotations.health !== undefined || this.#options.marks.health(`Job/${record.uid}`, undefined).stuck !== undefined) {
+      this.#queue.add(runKey(record.uid));
     }
+    if (record.state === 'active') return;
     this.#queue.add(record.cronJob === undefined ? jobKey(record.uid) : cronJobKey(record.namespace, record.cronJob));
   }
 
@@ -120,13 +143,18 @@ export class AlertController {
   }
 
   cronJob(record: CronJobRecord, previous: CronJobRecord | undefined): void {
-    // Its opt-out or policy annotations changed: undecided runs are judged again. Our own story writes are no news.
-    if (previous && JSON.stringify({ ...previous.annotations, story: undefined }) === JSON.stringify({ ...record.annotations, story: undefined })) return;
-    if (this.#options.records.runsOf(record.namespace, record.name).some((run) => run.state !== 'active')) this.#queue.add(cronJobKey(record.namespace, record.name));
+    const key = `${record.namespace}/${record.name}`;
+    // Unsuspended now: runs due while it was suspended are not missed (the controller skips them too).
+    if (previous?.suspended && !record.suspended) this.#activeSince.set(key, this.#options.clock.now());
+    // Our own story and health writes are no news; anything else (schedule, status, opt-out, policy) may be.
+    const facts = (r: CronJobRecord) => JSON.stringify({ ...r, annotations: { ...r.annotations, story: undefined, health: undefined } });
+    if (previous && facts(previous) === facts(record)) return;
+    this.#queue.add(cronJobKey(record.namespace, record.name));
   }
 
   cronJobDeleted(record: CronJobRecord): void {
     this.#options.marks.forgetCronJob(`${record.namespace}/${record.name}`);
+    this.#activeSince.delete(`${record.namespace}/${record.name}`);
   }
 
   // --- workers ------------------------------------------------------------------------------------------------
@@ -185,8 +213,8 @@ export class AlertController {
 
   async #sync(key: SubjectKey): Promise<void> {
     const parsed = parseKey(key);
-    if (parsed.kind === 'job') return this.#syncJob(parsed.uid);
-    return this.#syncCronJob(parsed.namespace, parsed.name);
+    if (parsed.kind === 'cronjob') return this.#syncCronJob(parsed.namespace, parsed.name);
+    return parsed.kind === 'job' ? this.#syncJob(parsed.uid) : this.#syncRun(parsed.uid);
   }
 
   async #syncJob(uid: string): Promise<void> {
@@ -203,24 +231,102 @@ export class AlertController {
     const runs = records.runsOf(namespace, name);
     for (const tombstone of this.#tombstones.values()) if (tombstone.namespace === namespace && tombstone.cronJob === name) runs.push(tombstone);
     const cached = records.cronJob(namespace, name);
-    if (runs.length === 0) {
-      // Nothing to decide; a story confirmed meanwhile (its runs deleted since) is still written.
-      if (cached && cached.uid !== '') await marks.persistStory({ kind: 'CronJob', namespace, name, uid: cached.uid }, key);
-      return;
-    }
-    const cronJob = cached ?? (await this.#options.readCronJob(namespace, name));
-    const subject: Subject = { kind: 'cronjob', namespace, name, cronJob, runs };
-    const story = marks.story(key, cronJob);
-    const decision = decide(subject, this.#history(story), this.#options.policy, this.#options.clock.now());
-    marks.setStory(key, decision.story!);
-    await this.#carryOut(decision, cronJob, { namespace, name });
-    for (const tombstone of runs.filter((run) => this.#tombstones.has(run.uid))) {
-      if (knows(decision.story!, tombstone.uid) || marks.isDecided(tombstone.uid)) {
-        this.#tombstones.delete(tombstone.uid);
-        this.#forget(tombstone.uid);
+    if (runs.length > 0) {
+      const cronJob = cached ?? (await this.#options.readCronJob(namespace, name));
+      const subject: Subject = { kind: 'cronjob', namespace, name, cronJob, runs };
+      const story = marks.story(key, cronJob);
+      const decision = decide(subject, this.#history(story), this.#options.policy, this.#options.clock.now());
+      marks.setStory(key, decision.story!);
+      await this.#carryOut(decision, cronJob, { namespace, name });
+      for (const tombstone of runs.filter((run) => this.#tombstones.has(run.uid))) {
+        if (knows(decision.story!, tombstone.uid) || marks.isDecided(tombstone.uid)) {
+          this.#tombstones.delete(tombstone.uid);
+          this.#forget(tombstone.uid);
+        }
       }
     }
-    if (cronJob && cronJob.uid !== '') await marks.persistStory({ kind: 'CronJob', namespace, name, uid: cronJob.uid }, key);
+    if (!cached) return;
+    await this.#checkSchedule(cached);
+    // The story, with what Slack confirmed (also when its runs are gone by now).
+    if (cached.uid !== '') await marks.persistStory({ kind: 'CronJob', namespace, name, uid: cached.uid }, key);
+  }
+
+  /** Missed schedules and unreadable schedules: one timer per CronJob, at its next deadline (queue.addAfter). */
+  async #checkSchedule(cronJob: CronJobRecord): Promise<void> {
+    const { marks, clock } = this.#options;
+    const key = `${cronJob.namespace}/${cronJob.name}`;
+    const now = clock.now();
+    const missed = missedSchedule(cronJob, now, { ...this.#options.schedule, activeSince: this.#activeSince.get(key) });
+    const said = marks.health(`CronJob/${key}`, cronJob.annotations.health);
+    const { policy } = resolvePolicy(undefined, cronJob, this.#options.policy);
+    const decision = decideSchedule(missed, said, policy.repeat, now);
+    await this.#carryOutHealth(decision, `CronJob/${key}`, cronJobKey(cronJob.namespace, cronJob.name), (verdict) => {
+      const context = this.#context(cronJob, cronJob, now);
+      const common = { at: now, cluster: this.#options.cluster, cronJob: context };
+      if (verdict.kind === 'missed') return { ...common, kind: 'missed', missedSince: verdict.missedSince, missedCount: verdict.missedCount, reminder: verdict.reminder, schedule: missed.schedule };
+      if (verdict.kind === 'resumed') return { ...common, kind: 'resumed', missedSince: verdict.missedSince };
+      if (verdict.kind === 'schedule-problem') return { ...common, kind: 'schedule-problem', reason: verdict.reason, problem: verdict.problem };
+      return undefined;
+    }, { cronJob });
+  }
+
+  /** A run's time checks: past its max-duration (and its end), and pods that cannot start. */
+  async #syncRun(uid: string): Promise<void> {
+    const { records, marks, clock, runChecks } = this.#options;
+    const run = records.job(uid);
+    if (!run) return;
+    const cronJob = run.cronJob === undefined ? undefined : records.cronJob(run.namespace, run.cronJob);
+    const now = clock.now();
+    const said = marks.health(`Job/${uid}`, run.annotations.health);
+    const limit = runLimit(run, cronJob, { stuckAfterMs: runChecks.stuckAfterMs });
+    if (limit.problem) this.#once(uid, `limit:${limit.problem}`, () => this.#options.logger.warn({ job: `${run.namespace}/${run.name}` }, `${limit.problem}: using the next limit`));
+    const state = limit.ms !== undefined || said['stuck'] !== undefined ? stuckRun(runFactsOf(run), limit.ms ?? Number.POSITIVE_INFINITY, now) : undefined;
+    let pending: PendingRun | undefined;
+    const since = run.startedAt ?? run.createdAt;
+    if (run.state === 'active' && !run.suspended && said['pending'] === undefined && since !== undefined) {
+      const due = since.getTime() + runChecks.pendingAfterMs;
+      if (now.getTime() < due) this.#queue.addAfter(runKey(uid), due - now.getTime());
+      else {
+        const pods = await this.#options.podsOf(run, this.#abort.signal);
+        pending = pendingReason(pods, now, runChecks.pendingAfterMs);
+        // Pods still starting (ContainerCreating, a pull in progress): look again; a pull can fail later.
+        if (!pending && pods.some((pod) => text(child(pod, 'status'), 'phase') === 'Pending')) this.#queue.addAfter(runKey(uid), Math.min(runChecks.pendingAfterMs, 300_000));
+      }
+    }
+    const decision = decideRun(state, limit.ms, pending, said);
+    await this.#carryOutHealth(decision, `Job/${uid}`, runKey(uid), (verdict) => {
+      const ref = { namespace: run.namespace, name: run.name, uid: run.uid, cronJob: run.cronJob, startedAt: run.startedAt };
+      const common = { at: now, cluster: this.#options.cluster, run: ref };
+      if (verdict.kind === 'stuck') return { ...common, kind: 'stuck', runningForMs: verdict.runningForMs, limitMs: verdict.limitMs, limitSource: limit.source };
+      if (verdict.kind === 'stuck-over') return { ...common, kind: 'stuck-over', outcome: verdict.outcome, durationMs: verdict.durationMs };
+      if (verdict.kind === 'pending') {
+        const { pending: p } = verdict;
+        return { ...common, kind: 'pending', reason: p.reason, message: p.message, pod: p.pod, container: p.container, pendingForMs: p.pendingForMs };
+      }
+      return undefined;
+    }, { job: run, cronJob });
+  }
+
+  async #carryOutHealth(
+    decision: HealthDecision,
+    healthKey: string,
+    key: SubjectKey,
+    notificationOf: (verdict: Extract<HealthVerdict, { do: 'notify' }>) => Notification | undefined,
+    objects: { job?: JobRecord; cronJob?: CronJobRecord },
+  ): Promise<void> {
+    const now = this.#options.clock.now();
+    const notify = decision.verdicts.filter((verdict): verdict is Extract<HealthVerdict, { do: 'notify' }> => verdict.do === 'notify');
+    // Noted now, so this process says it once; written on the object once Slack has it (settled()).
+    if (notify.length > 0 || JSON.stringify(decision.said) !== JSON.stringify(this.#options.marks.health(healthKey, undefined))) this.#options.marks.noteHealth(healthKey, decision.said);
+    for (const verdict of decision.verdicts) {
+      if (verdict.do === 'recheck') this.#queue.addAfter(key, Math.max(0, verdict.at.getTime() - now.getTime()));
+    }
+    for (const verdict of notify) {
+      const notification = notificationOf(verdict);
+      if (!notification) continue;
+      this.#options.logger.info({ kind: notification.kind, subject: subjectOf(notification) }, `${notification.kind}: notifying`);
+      await this.#send(objects.cronJob, objects.job, notification);
+    }
   }
 
   #history(story: Story | undefined) {
@@ -296,7 +402,7 @@ export class AlertController {
     });
   }
 
-  #context(owner: { namespace: string; name: string }, cronJob: CronJobRecord | undefined, now: Date): CronJobContext {
+  #context(owner: { readonly namespace: string; readonly name: string }, cronJob: CronJobRecord | undefined, now: Date): CronJobContext {
     return {
       namespace: owner.namespace,
       name: owner.name,
@@ -332,8 +438,21 @@ export class AlertController {
         if (result.ok) logger.info({ kind: 'digest', why: notification.why, jobs: notification.failures.length, part: notification.part }, 'digest delivered');
         for (const failure of notification.failures) await this.#settledFailure(failure.failure, failure.kind, undefined, result.ok, now);
         return;
-      default:
+      case 'failure':
+      case 'reminder':
         await this.#settledFailure(notification.failure, notification.kind, notification.streak?.count, result.ok, now);
+        return;
+      default: {
+        // A health message: what was said is written on the object (a refused one too: retrying cannot help).
+        if (result.ok) logger.info({ kind: notification.kind, subject: subjectOf(notification) }, 'message delivered');
+        if ('run' in notification) {
+          await marks.persistHealth({ kind: 'Job', namespace: notification.run.namespace, name: notification.run.name, uid: notification.run.uid }, `Job/${notification.run.uid}`);
+        } else {
+          const cronJob = this.#options.records.cronJob(notification.cronJob.namespace, notification.cronJob.name);
+          const key = `CronJob/${notification.cronJob.namespace}/${notification.cronJob.name}`;
+          if (cronJob?.uid) await marks.persistHealth({ kind: 'CronJob', namespace: cronJob.namespace, name: cronJob.name, uid: cronJob.uid }, key);
+        }
+      }
     }
   }
 

@@ -9,7 +9,7 @@
 import type { JobFailure } from '../alert.ts';
 import { ANNOTATIONS } from '../state/annotations.ts';
 import { failureOf, owningCronJob, ANNOTATION_CRONJOB_SCHEDULED } from './failure.ts';
-import { annotation, child, fields, list, text, time } from './fields.ts';
+import { annotation, child, count, fields, list, text, time } from './fields.ts';
 
 /** The Job controller's own name in `spec.managedBy`; any other value means another controller owns the status. */
 export const JOB_CONTROLLER = 'kubernetes.io/job-controller';
@@ -49,6 +49,10 @@ export interface CronJobRecord {
   readonly createdAt: Date | undefined;
   readonly lastScheduleTime: Date | undefined;
   readonly lastSuccessfulTime: Date | undefined;
+  /** spec.startingDeadlineSeconds, spec.concurrencyPolicy, and how many runs status.active lists (missed schedules). */
+  readonly startingDeadlineSeconds: number | undefined;
+  readonly concurrencyPolicy: string | undefined;
+  readonly activeRuns: number;
   readonly annotations: Readonly<Partial<Record<keyof typeof ANNOTATIONS, string>>>;
 }
 
@@ -101,6 +105,9 @@ export function cronJobRecord(cronJob: unknown): CronJobRecord | undefined {
     createdAt: time(metadata['creationTimestamp']),
     lastScheduleTime: time(status?.['lastScheduleTime']),
     lastSuccessfulTime: time(status?.['lastSuccessfulTime']),
+    startingDeadlineSeconds: count(spec, 'startingDeadlineSeconds'),
+    concurrencyPolicy: text(spec, 'concurrencyPolicy'),
+    activeRuns: list(status, 'active').length,
     annotations: ours(cronJob),
   };
 }

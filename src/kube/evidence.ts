@@ -103,7 +103,12 @@ export function evidenceGatherer(options: EvidenceOptions): GatherEvidence {
 }
 
 /** Pods carry `batch.kubernetes.io/controller-uid` since Kubernetes 1.27, and `controller-uid` before. */
-async function jobPods(core: CoreV1Api, failure: JobFailure, bound: Bound): Promise<V1Pod[]> {
+/** A Job's pods (for a run's time checks: pods that cannot start), bounded in time; throws on an API error. */
+export function jobPodLister(core: CoreV1Api, timeoutMs: number): (job: { namespace: string; uid: string }, signal: AbortSignal) => Promise<V1Pod[]> {
+  return (job, signal) => jobPods(core, job, (call) => withTimeout(call, timeoutMs, signal));
+}
+
+async function jobPods(core: CoreV1Api, failure: Pick<JobFailure, 'namespace' | 'uid'>, bound: Bound): Promise<V1Pod[]> {
   for (const label of ['batch.kubernetes.io/controller-uid', 'controller-uid']) {
     const list = await bound(core.listNamespacedPod({ namespace: failure.namespace, labelSelector: `${label}=${failure.uid}` }));
     if (list.items.length > 0) return list.items;

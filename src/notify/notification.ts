@@ -59,13 +59,80 @@ export interface DigestNotification extends Common {
   readonly windowMs: number;
 }
 
-export type Notification = FailureNotification | ReminderNotification | RecoveryNotification | DigestNotification;
+/** A CronJob stopped running on schedule (or, with `reminder`, still has not run again). */
+export interface MissedNotification extends Common {
+  readonly kind: 'missed';
+  readonly cronJob: CronJobContext;
+  readonly missedSince: Date;
+  readonly missedCount: number;
+  readonly reminder: boolean;
+  /** How the schedule was read: `0 * * * * (Europe/Berlin)`. */
+  readonly schedule: string | undefined;
+}
+
+/** A CronJob that had missed its schedule runs again. */
+export interface ResumedNotification extends Common {
+  readonly kind: 'resumed';
+  readonly cronJob: CronJobContext;
+  readonly missedSince: Date;
+}
+
+/** The controller cannot read a CronJob's schedule or time zone, so it creates no Jobs. */
+export interface ScheduleProblemNotification extends Common {
+  readonly kind: 'schedule-problem';
+  readonly cronJob: CronJobContext;
+  /** UnknownTimeZone, UnparseableSchedule, InvalidSchedule. */
+  readonly reason: string;
+  readonly problem: string;
+}
+
+/** The Job a run-health message is about. */
+export interface RunRef {
+  readonly namespace: string;
+  readonly name: string;
+  readonly uid: string;
+  readonly cronJob: string | undefined;
+  readonly startedAt: Date | undefined;
+}
+
+/** A run is still running past its limit (kube-job-alerts.io/max-duration, or STUCK_AFTER). */
+export interface StuckNotification extends Common {
+  readonly kind: 'stuck';
+  readonly run: RunRef;
+  readonly runningForMs: number;
+  readonly limitMs: number;
+  readonly limitSource: string | undefined;
+}
+
+/** A run reported as stuck has finished. */
+export interface StuckOverNotification extends Common {
+  readonly kind: 'stuck-over';
+  readonly run: RunRef;
+  readonly outcome: 'succeeded' | 'failed';
+  readonly durationMs: number | undefined;
+}
+
+/** A run's pods cannot start: Unschedulable, ImagePullBackOff, CreateContainerConfigError, ... */
+export interface PendingNotification extends Common {
+  readonly kind: 'pending';
+  readonly run: RunRef;
+  readonly reason: string;
+  readonly message: string | undefined;
+  readonly pod: string;
+  readonly container: string | undefined;
+  readonly pendingForMs: number;
+}
+
+export type HealthNotification = MissedNotification | ResumedNotification | ScheduleProblemNotification | StuckNotification | StuckOverNotification | PendingNotification;
+
+export type Notification = FailureNotification | ReminderNotification | RecoveryNotification | DigestNotification | HealthNotification;
 export type NotificationKind = Notification['kind'];
-export const NOTIFICATION_KINDS: readonly NotificationKind[] = ['failure', 'reminder', 'recovery', 'digest'];
+export const NOTIFICATION_KINDS: readonly NotificationKind[] = ['failure', 'reminder', 'recovery', 'digest', 'missed', 'resumed', 'schedule-problem', 'stuck', 'stuck-over', 'pending'];
 
 /** The object a notification is about, for logs: `batch/nightly-29000000` or `batch/nightly`. */
 export function subjectOf(notification: Notification): string {
-  if (notification.kind === 'recovery') return `${notification.cronJob.namespace}/${notification.cronJob.name}`;
   if (notification.kind === 'digest') return `${notification.failures.length} Jobs`;
+  if ('run' in notification && notification.kind !== 'recovery') return `${notification.run.namespace}/${notification.run.name}`;
+  if (!('failure' in notification)) return `${notification.cronJob.namespace}/${notification.cronJob.name}`;
   return `${notification.failure.namespace}/${notification.failure.name}`;
 }

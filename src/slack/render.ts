@@ -7,6 +7,7 @@ import type { Notification, RecoveryNotification } from '../notify/notification.
 import { mrkdwn, plainText, truncateEscaped, truncatePlain } from './escape.ts';
 import { buildAlert, formatDuration, formatTime, SLACK_LIMITS, type Block, type SlackPayload } from './format.ts';
 import { buildDigest } from './digest.ts';
+import { buildHealth } from './health.ts';
 import { when } from './story.ts';
 
 export function renderNotification(notification: Notification): SlackPayload {
@@ -19,6 +20,8 @@ export function renderNotification(notification: Notification): SlackPayload {
       return buildRecovery(notification);
     case 'digest':
       return buildDigest(notification);
+    default:
+      return buildHealth(notification);
   }
 }
 

@@ -23,6 +23,11 @@ export const ANNOTATIONS = {
   alertedAt: `${ANNOTATION_PREFIX}alerted-at`,
   /** The daemon, on a CronJob: its failure streak, so that counts survive restarts and deleted history (JSON). */
   story: `${ANNOTATION_PREFIX}story`,
+  /**
+   * The daemon, on a CronJob or a Job: what it said about its health beyond failures (a missed schedule, a schedule
+   * it cannot read; a stuck or pending run), as JSON of ISO times, so that each is said once across restarts.
+   */
+  health: `${ANNOTATION_PREFIX}health`,
 } as const;
 
 export type AnnotationKey = keyof typeof ANNOTATIONS;

@@ -44,6 +44,9 @@ export interface MarksOptions {
   readonly sleep?: (ms: number) => Promise<void>;
 }
 
+/** What was said about an object's health: kind -> ISO time (or a short text), e.g. { stuck: '2026-…' }. */
+export type Health = Readonly<Record<string, string>>;
+
 export type WriteResult = 'written' | 'unchanged' | 'memory' | 'gone' | 'failed';
 
 export class Marks {
@@ -55,6 +58,7 @@ export class Marks {
   /** CronJob `namespace/name` -> the story annotation value last written or read. */
   readonly #written = new Map<string, string>();
   readonly #warned = new Set<string>();
+  readonly #health = new Map<string, Health>();
 
   constructor(options: MarksOptions) {
     this.#options = options;
@@ -103,8 +107,37 @@ export class Marks {
     return result;
   }
 
+  /**
+   * What was said about an object's health (a missed schedule, a stuck or pending run): this process's note, else
+   * the `kube-job-alerts.io/health` annotation as cached. Keyed `Job/<uid>` or `CronJob/<namespace>/<name>`.
+   */
+  health(key: string, annotation: string | undefined): Health {
+    const known = this.#health.get(key);
+    if (known) return known;
+    try {
+      const parsed = annotation === undefined ? {} : (JSON.parse(annotation) as unknown);
+      if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) {
+        return Object.fromEntries(Object.entries(parsed).filter((entry): entry is [string, string] => typeof entry[1] === 'string'));
+      }
+    } catch {
+      // edited by hand into nonsense: said nothing yet, as far as we know
+    }
+    return {};
+  }
+
+  /** Notes it in memory now (so this process says it once); write it on the object with persistHealth once sent. */
+  noteHealth(key: string, health: Health): void {
+    this.#health.set(key, health);
+  }
+
+  async persistHealth(object: ObjectRef, key: string): Promise<WriteResult> {
+    const health = this.#health.get(key);
+    return health ? this.#write(object, 'health', JSON.stringify(health)) : 'unchanged';
+  }
+
   forgetJob(uid: string): void {
     this.#decided.delete(uid);
+    this.#health.delete(`Job/${uid}`);
   }
 
   forgetCronJob(key: string): void {

@@ -56,7 +56,8 @@ export interface ApiServer {
    * token as given (a wrong one gets 401).
    */
   writeKubeconfig(options?: { namespace?: string; token?: string; client?: string }): string;
-  create(resource: Resource, object: object): K8sObject;
+  /** `createdAt`: as if the object had been created then (a CronJob that predates the test). */
+  create(resource: Resource, object: object, options?: { createdAt?: string }): K8sObject;
   update(resource: Resource, object: object): K8sObject;
   modify(resource: Resource, namespace: string, name: string, mutate: (object: K8sObject) => void): K8sObject;
   remove(resource: Resource, namespace: string, name: string): void;
@@ -167,7 +168,7 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
     token,
     kubeconfigPath,
     writeKubeconfig,
-    create: (resource, object) => store.create(resource, object),
+    create: (resource, object, options) => store.create(resource, object, options?.createdAt),
     update: (resource, object) => store.update(resource, object),
     modify: (resource, namespace, name, mutate) => store.modify(resource, namespace, name, mutate),
     remove: (resource, namespace, name) => void store.remove(resource, namespace, name),

@@ -32,7 +32,8 @@ export class Store {
     return () => this.#listeners.delete(listener);
   }
 
-  create(resource: Resource, input: object): K8sObject {
+  /** `createdAt` backdates the object, as if it had been created then (objects that predate a test). */
+  create(resource: Resource, input: object, createdAt?: string): K8sObject {
     const info = resourceInfo[resource];
     const object = structuredClone(input) as K8sObject;
     const metadata = (object.metadata ??= {} as K8sObject['metadata']);
@@ -50,7 +51,7 @@ export class Store {
     object.apiVersion = apiVersionOf(info);
     object.kind = info.kind;
     metadata.uid = randomUUID();
-    metadata.creationTimestamp = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+    metadata.creationTimestamp = createdAt ?? new Date().toISOString().replace(/\.\d+Z$/, 'Z');
     metadata.resourceVersion = String(++this.revision);
     objects.set(key, object);
     this.#emit({ revision: this.revision, resource, type: 'ADDED', object });

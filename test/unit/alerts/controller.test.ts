@@ -43,6 +43,7 @@ function world(options: { readCronJob?: () => Promise<CronJobRecord | undefined>
     backoff: { baseMs: 1, maxMs: 1 },
   });
   const gathered: string[] = [];
+  let pods: unknown[] = [];
   const controller = new AlertController({
     records,
     readCronJob: options.readCronJob ?? (async () => undefined),
@@ -51,6 +52,9 @@ function world(options: { readCronJob?: () => Promise<CronJobRecord | undefined>
     evidence: async (failure: JobFailure): Promise<Evidence> => (gathered.push(failure.name), { exitCode: 1, notes: [] }),
     forgetEvidence: () => {},
     address: async (notification) => ({ notifications: [notification], warnings: [] }),
+    schedule: { graceMs: 300_000, defaultZone: 'UTC', minGraceMs: 10_000, countLimit: 100 },
+    runChecks: { stuckAfterMs: undefined, pendingAfterMs: 600_000 },
+    podsOf: async () => pods,
     nextRun: () => new Date(T0.getTime() + 3_600_000),
     policy: { ...POLICY, ...options.policy },
     cluster: 'test',
@@ -76,6 +80,7 @@ function world(options: { readCronJob?: () => Promise<CronJobRecord | undefined>
   return {
     records, sent, writes, marks, controller, put, putCronJob, gathered,
     advance: (ms: number) => (now = new Date(now.getTime() + ms)),
+    setPods: (list: unknown[]) => (pods = list),
     /** Lets the workers catch up. */
     settle: async () => {
       for (let i = 0; i < 200 && controller.busy > 0; i++) await new Promise((resolve) => setTimeout(resolve, 1));
@@ -104,7 +109,8 @@ const names = (sent: Notification[]) =>
   sent.map((n) => {
     if (n.kind === 'recovery') return `recovery after ${n.failures}`;
     if (n.kind === 'digest') return `digest of ${n.failures.length}`;
-    return `${n.kind} ${n.failure.name}${n.streak ? ` #${n.streak.count}` : ''}`;
+    if (n.kind === 'failure' || n.kind === 'reminder') return `${n.kind} ${n.failure.name}${n.streak ? ` #${n.streak.count}` : ''}`;
+    return `${n.kind} ${'run' in n ? n.run.name : n.cronJob.name}`;
   });
 
 describe('AlertController', () => {

@@ -35,7 +35,7 @@ function run(name: string, state: JobRecord['state'], minutesAgo: number, extra:
 }
 
 function cronJob(annotations: CronJobRecord['annotations'] = {}): CronJobRecord {
-  return { uid: 'cj-uid', namespace: 'batch', name: 'nightly', schedule: '*/5 * * * *', timeZone: undefined, suspended: false, createdAt: undefined, lastScheduleTime: undefined, lastSuccessfulTime: undefined, annotations };
+  return { uid: 'cj-uid', namespace: 'batch', name: 'nightly', schedule: '*/5 * * * *', timeZone: undefined, suspended: false, createdAt: undefined, lastScheduleTime: undefined, lastSuccessfulTime: undefined, startingDeadlineSeconds: undefined, concurrencyPolicy: undefined, activeRuns: 0, annotations };
 }
 
 function cronSubject(runs: JobRecord[], annotations: CronJobRecord['annotations'] = {}): Subject {

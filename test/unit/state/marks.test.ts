@@ -31,7 +31,7 @@ function marksThatFail(errors: WriteErrorKind[], store: 'annotation' | 'memory' 
 }
 
 function cronJob(story?: string): CronJobRecord {
-  return { uid: 'cj-uid', namespace: 'batch', name: 'nightly', schedule: '0 * * * *', timeZone: undefined, suspended: false, createdAt: undefined, lastScheduleTime: undefined, lastSuccessfulTime: undefined, annotations: story === undefined ? {} : { story } };
+  return { uid: 'cj-uid', namespace: 'batch', name: 'nightly', schedule: '0 * * * *', timeZone: undefined, suspended: false, createdAt: undefined, lastScheduleTime: undefined, lastSuccessfulTime: undefined, startingDeadlineSeconds: undefined, concurrencyPolicy: undefined, activeRuns: 0, annotations: story === undefined ? {} : { story } };
 }
 
 const oneFailure = (outcome: 'pending' | 'notified'): Story =>
