@@ -17,7 +17,7 @@ import type { Evidence, JobFailure } from '../alert.ts';
 import type { Addressed } from './addressing.ts';
 import { decide, type Decision, type Subject, type Verdict } from '../decide/decide.ts';
 import { decideRun, decideSchedule, type HealthDecision, type HealthVerdict } from '../decide/health.ts';
-import { resolvePolicy, type PolicyDefaults } from '../decide/policy.ts';
+import { optedOut, resolvePolicy, type PolicyDefaults } from '../decide/policy.ts';
 import { missedSchedule, type MissedScheduleOptions } from '../detect/cronjob-health.ts';
 import { child, text } from '../detect/fields.ts';
 import { pendingReason, runFactsOf, runLimit, stuckRun, type PendingRun } from '../detect/run-health.ts';
@@ -256,6 +256,7 @@ export class AlertController {
     const { marks, clock } = this.#options;
     const key = `${cronJob.namespace}/${cronJob.name}`;
     const now = clock.now();
+    if (optedOut(undefined, cronJob)) return; // kube-job-alerts.io/enabled: "false" silences its schedule too
     const missed = missedSchedule(cronJob, now, { ...this.#options.schedule, activeSince: this.#activeSince.get(key) });
     const said = marks.health(`CronJob/${key}`, cronJob.annotations.health);
     const { policy } = resolvePolicy(undefined, cronJob, this.#options.policy);

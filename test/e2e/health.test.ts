@@ -36,8 +36,8 @@ const HOUR = 3_600_000;
 const hourAgo = (hours: number) => new Date(Math.floor(Date.now() / HOUR) * HOUR - hours * HOUR).toISOString().replace('.000Z', 'Z');
 const headers = (posts: readonly ReceivedPost[]) => posts.map((post) => post.body.blocks?.[0]?.text?.text as string);
 
-function cronJob(name: string, spec: Record<string, unknown>, lastScheduleTime: string): void {
-  api.create('cronjobs', { apiVersion: 'batch/v1', kind: 'CronJob', metadata: { name, namespace: 'default' }, spec: { schedule: '0 * * * *', jobTemplate: { spec: {} }, ...spec } }, { createdAt: hourAgo(5) });
+function cronJob(name: string, spec: Record<string, unknown>, lastScheduleTime: string, annotations: Record<string, string> = {}): void {
+  api.create('cronjobs', { apiVersion: 'batch/v1', kind: 'CronJob', metadata: { name, namespace: 'default', annotations }, spec: { schedule: '0 * * * *', jobTemplate: { spec: {} }, ...spec } }, { createdAt: hourAgo(5) });
   api.modify('cronjobs', 'default', name, (object) => (object.status = { lastScheduleTime }));
 }
 
@@ -50,6 +50,7 @@ describe('CronJob health, end to end', () => {
     const count = slack.accepted.length;
     cronJob('hourly-report', {}, hourAgo(3));
     cronJob('paused', { suspend: true }, hourAgo(3)); // suspended: never missed
+    cronJob('muted', {}, hourAgo(3), { 'kube-job-alerts.io/enabled': 'false' }); // opted out
     const missed = await nextPost(count);
     assert.match(missed.body.blocks[0].text.text, /^:alarm_clock: CronJob not running on schedule: default\/hourly-report$/);
     assert.match(JSON.stringify(missed.body.blocks), /missed [2-9] runs since /);
@@ -59,7 +60,7 @@ describe('CronJob health, end to end', () => {
     const resumed = await nextPost(count + 1);
     assert.match(resumed.body.blocks[0].text.text, /Running on schedule again: CronJob default\/hourly-report/);
     assert.equal(slack.accepted.length, count + 2);
-    assert.ok(!headers(slack.accepted.slice(count)).some((header) => header.includes('paused')));
+    assert.ok(!headers(slack.accepted.slice(count)).some((header) => header.includes('paused') || header.includes('muted')));
     const story = api.get('cronjobs', 'default', 'hourly-report')?.metadata.annotations?.['kube-job-alerts.io/health'];
     assert.ok(story !== undefined, 'what was said is kept on the CronJob');
   });
