@@ -64,6 +64,8 @@ export const ENVIRONMENT: readonly (readonly [name: string, meaning: string])[] 
   ['NOTIFY_RECOVERY', 'one message when a reported CronJob succeeds again (default true)'],
   ['GROUP_THRESHOLD', 'more failures than this within GROUP_WINDOW become one digest (default 5; 0: never group)'],
   ['GROUP_WINDOW', 'the storm window (default 10s)'],
+  ['NEVER_SUCCEEDED_AFTER', 'one alert when a CronJob has run this many times and never succeeded (default 3; 0: never)'],
+  ['SLOW_RUNS', 'true: also alert on a run over 3x the median of its CronJob\'s last successful runs (default false)'],
   ['HEARTBEAT_URL', 'a dead man\'s switch, pinged (GET) while watching and delivering; a secret (default: none)'],
   ['HEARTBEAT_INTERVAL', 'how often HEARTBEAT_URL is pinged (default 1m)'],
   ['LOG_TAIL_LINES', 'log lines of the failed container in a message, 0 to 1000 (default 20)'],

@@ -64,6 +64,10 @@ export interface Config {
   readonly missedScheduleGraceMs: number;
   /** Alert on runs skipped by concurrencyPolicy Forbid (JobAlreadyActive) once they repeat this many times. */
   readonly skippedRunsAlert: number;
+  /** One alert when a CronJob has run this many times without ever succeeding (0: never). */
+  readonly neverSucceededAfter: number;
+  /** Also alert on a run longer than 3x the median of its CronJob's recent successful runs (at least 5). */
+  readonly slowRuns: boolean;
   /** Running longer than this is stuck, for Jobs without kube-job-alerts.io/max-duration; undefined: no default. */
   readonly stuckAfterMs: number | undefined;
   /** A Job whose pods cannot be scheduled or started for this long gets an alert. */
@@ -189,6 +193,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, op
       GROUP_WINDOW: duration({ default: 10_000 }),
       HEARTBEAT_URL: webhookUrl({ default: undefined }),
       HEARTBEAT_INTERVAL: duration({ default: 60_000 }),
+      NEVER_SUCCEEDED_AFTER: integer(0, 1000)({ default: 3 }),
+      SLOW_RUNS: bool({ default: false }),
       NAMESPACE_ROUTES: str({ default: undefined }),
       ALSO_SEND_TO: str({ default: undefined }),
       ALLOW_BROADCAST_MENTIONS: bool({ default: false }),
@@ -256,6 +262,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, op
     ...routing,
     missedScheduleGraceMs: clean.MISSED_SCHEDULE_GRACE,
     skippedRunsAlert: clean.SKIPPED_RUNS_ALERT,
+    neverSucceededAfter: clean.NEVER_SUCCEEDED_AFTER,
+    slowRuns: clean.SLOW_RUNS,
     stuckAfterMs: clean.STUCK_AFTER,
     pendingAlertAfterMs: clean.PENDING_ALERT_AFTER,
     scheduleTimeZone: clean.SCHEDULE_TIME_ZONE,

@@ -12,6 +12,7 @@ import { cronJobRecord } from './detect/records.ts';
 import { parseSchedule } from './detect/schedule.ts';
 import { annotationWriter, classifyWriteError } from './kube/annotate.ts';
 import { connect, describeError, namespacesToWatch } from './kube/client.ts';
+import { CronJobEvents } from './kube/cronjob-events.ts';
 import { evidenceGatherer, jobPodLister } from './kube/evidence.ts';
 import { requiredPermissions, warnAboutMissingPermissions } from './kube/permissions.ts';
 import { RecordCache } from './kube/record-cache.ts';
@@ -147,6 +148,7 @@ export async function runDaemon(env: Readonly<Record<string, string | undefined>
     },
     schedule: { graceMs: config.missedScheduleGraceMs, defaultZone: config.scheduleTimeZone, minGraceMs: settings.schedule.minGraceMs, countLimit: settings.schedule.missedCountLimit },
     runChecks: { stuckAfterMs: config.stuckAfterMs, pendingAfterMs: config.pendingAlertAfterMs },
+    health: { neverSucceededAfter: config.neverSucceededAfter, skippedRunsAlert: config.skippedRunsAlert, slowRuns: config.slowRuns },
     podsOf: jobPodLister(clients.core, settings.api.callTimeoutMs),
     nextRun: (cronJob, after) => {
       const parsed = cronJob.schedule === undefined ? undefined : parseSchedule(cronJob.schedule, cronJob.timeZone, config.scheduleTimeZone);
@@ -161,6 +163,14 @@ export async function runDaemon(env: Readonly<Record<string, string | undefined>
     metrics,
   });
   records.listen(controller);
+  const cronJobEvents = new CronJobEvents({
+    clients,
+    namespaces,
+    onEvent: (event) => controller.cronJobEvent(event),
+    logger: logger.child({ module: 'kube' }),
+    metrics,
+    silenceMs: settings.informer.silenceMs,
+  });
   const heartbeat = config.heartbeatUrl
     ? new Heartbeat({
         url: config.heartbeatUrl,
@@ -209,12 +219,14 @@ export async function runDaemon(env: Readonly<Record<string, string | undefined>
     // A leader drains first (onStoppedLeading) and then releases the Lease, so a follower takes over at once.
     if (elector) await elector.stop();
     else await stopAlerting(settings.shutdown.drainMs);
-    await Promise.all([watch.stop(), namespaceWatch?.stop()]);
+    await Promise.all([watch.stop(), namespaceWatch?.stop(), cronJobEvents.stop()]);
     server.close();
   });
 
   // Alerting never waits for the Namespace cache: a cache miss reads through, and a denied list must not block it.
   void namespaceWatch?.start();
+  // Nor for the CronJob controller's warnings: a forbidden watch of events must not stop the alerts.
+  void cronJobEvents.start();
   await watch.start();
   await watch.whenSynced();
   const alert = () => {

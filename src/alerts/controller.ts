@@ -16,12 +16,13 @@
 import type { Evidence, JobFailure } from '../alert.ts';
 import type { Addressed } from './addressing.ts';
 import { decide, type Decision, type Subject, type Verdict } from '../decide/decide.ts';
-import { decideRun, decideSchedule, type HealthDecision, type HealthVerdict } from '../decide/health.ts';
+import { decideNeverSucceeded, decideRun, decideSchedule, decideWarnings, type HealthDecision, type HealthVerdict } from '../decide/health.ts';
 import { optedOut, resolvePolicy, type PolicyDefaults } from '../decide/policy.ts';
-import { missedSchedule, type MissedScheduleOptions } from '../detect/cronjob-health.ts';
+import { missedSchedule, neverSucceeded, type MissedScheduleOptions } from '../detect/cronjob-health.ts';
+import { cronJobWarning, type CronJobWarning } from '../detect/cronjob-warning.ts';
 import { child, text } from '../detect/fields.ts';
-import { pendingReason, runFactsOf, runLimit, stuckRun, type PendingRun } from '../detect/run-health.ts';
-import { knows, withOutcome, withSettled, type Story } from '../decide/story.ts';
+import { pendingReason, runFactsOf, runLimit, slowRunLimitMs, stuckRun, type PendingRun } from '../detect/run-health.ts';
+import { knows, streakLength, withOutcome, withSettled, type Story } from '../decide/story.ts';
 import type { CronJobRecord, JobRecord } from '../detect/records.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
@@ -73,6 +74,8 @@ export interface ControllerOptions {
   readonly schedule: Pick<MissedScheduleOptions, 'graceMs' | 'defaultZone' | 'minGraceMs' | 'countLimit'>;
   /** A run's time checks: STUCK_AFTER (none: only annotated Jobs are timed) and PENDING_ALERT_AFTER. */
   readonly runChecks: { readonly stuckAfterMs: number | undefined; readonly pendingAfterMs: number };
+  /** NEVER_SUCCEEDED_AFTER (0: off), SKIPPED_RUNS_ALERT, SLOW_RUNS (3x the median of >= 5 successful runs). */
+  readonly health: { readonly neverSucceededAfter: number; readonly skippedRunsAlert: number; readonly slowRuns: boolean };
   /** A Job's pods, for pods that cannot start (bounded in time; throws to retry). */
   readonly podsOf: (job: { namespace: string; uid: string }, signal: AbortSignal) => Promise<readonly unknown[]>;
   /** The CronJob's next scheduled run after `after`, when its schedule can be read. */
@@ -96,6 +99,8 @@ export class AlertController {
   readonly #options: ControllerOptions;
   readonly #queue: WorkQueue<SubjectKey>;
   readonly #firstSeen = new Map<string, Date>();
+  /** CronJob `namespace/name` -> controller warnings not judged yet. */
+  readonly #warnings = new Map<string, CronJobWarning[]>();
   /** CronJob `namespace/name` -> when this process saw it unsuspended (runs due before are not missed). */
   readonly #activeSince = new Map<string, Date>();
   readonly #tombstones = new Map<string, JobRecord>();
@@ -150,6 +155,16 @@ export class AlertController {
     const facts = (r: CronJobRecord) => JSON.stringify({ ...r, annotations: { ...r.annotations, story: undefined, health: undefined } });
     if (previous && facts(previous) === facts(record)) return;
     this.#queue.add(cronJobKey(record.namespace, record.name));
+  }
+
+  /** An Event about a CronJob (kube/cronjob-events.ts): a controller warning is judged by the CronJob's worker. */
+  cronJobEvent(event: unknown): void {
+    const warning = cronJobWarning(event, this.#options.health.skippedRunsAlert);
+    if (!warning) return;
+    const key = `${warning.cronJob.namespace}/${warning.cronJob.name}`;
+    const pending = (this.#warnings.get(key) ?? []).filter((w) => w.reason !== warning.reason || w.eventUid !== warning.eventUid);
+    this.#warnings.set(key, [...pending, warning].slice(-20));
+    this.#queue.add(cronJobKey(warning.cronJob.namespace, warning.cronJob.name));
   }
 
   cronJobDeleted(record: CronJobRecord): void {
@@ -260,14 +275,37 @@ export class AlertController {
     const missed = missedSchedule(cronJob, now, { ...this.#options.schedule, activeSince: this.#activeSince.get(key) });
     const said = marks.health(`CronJob/${key}`, cronJob.annotations.health);
     const { policy } = resolvePolicy(undefined, cronJob, this.#options.policy);
-    const decision = decideSchedule(missed, said, policy.repeat, now);
+    const schedule = decideSchedule(missed, said, policy.repeat, now);
+    const warnings = decideWarnings(this.#warnings.get(key) ?? [], schedule.said);
+    this.#warnings.delete(key);
+    // Never succeeded: no status.lastSuccessfulTime, and the streak (which survives deleted history) is long enough.
+    const runs = streakLength(marks.story(key, cronJob));
+    const never = decideNeverSucceeded(
+      this.#options.health.neverSucceededAfter > 0 && neverSucceeded(cronJob, runs, this.#options.health.neverSucceededAfter),
+      runs,
+      warnings.said,
+      now,
+    );
+    const decision: HealthDecision = { verdicts: [...schedule.verdicts, ...warnings.verdicts, ...never.verdicts], said: never.said };
     await this.#carryOutHealth(decision, `CronJob/${key}`, cronJobKey(cronJob.namespace, cronJob.name), (verdict) => {
       const context = this.#context(cronJob, cronJob, now);
       const common = { at: now, cluster: this.#options.cluster, cronJob: context };
-      if (verdict.kind === 'missed') return { ...common, kind: 'missed', missedSince: verdict.missedSince, missedCount: verdict.missedCount, reminder: verdict.reminder, schedule: missed.schedule };
-      if (verdict.kind === 'resumed') return { ...common, kind: 'resumed', missedSince: verdict.missedSince };
-      if (verdict.kind === 'schedule-problem') return { ...common, kind: 'schedule-problem', reason: verdict.reason, problem: verdict.problem };
-      return undefined;
+      switch (verdict.kind) {
+        case 'missed':
+          return { ...common, kind: 'missed', missedSince: verdict.missedSince, missedCount: verdict.missedCount, reminder: verdict.reminder, schedule: missed.schedule };
+        case 'resumed':
+          return { ...common, kind: 'resumed', missedSince: verdict.missedSince };
+        case 'schedule-problem':
+          return { ...common, kind: 'schedule-problem', reason: verdict.reason, problem: verdict.problem };
+        case 'cronjob-warning': {
+          const { warning } = verdict;
+          return { ...common, kind: 'cronjob-warning', reason: warning.reason, message: warning.message, count: warning.count, lastSeen: warning.lastSeen };
+        }
+        case 'never-succeeded':
+          return { ...common, kind: 'never-succeeded', runs: verdict.runs };
+        default:
+          return undefined;
+      }
     }, { cronJob });
   }
 
@@ -279,7 +317,11 @@ export class AlertController {
     const cronJob = run.cronJob === undefined ? undefined : records.cronJob(run.namespace, run.cronJob);
     const now = clock.now();
     const said = marks.health(`Job/${uid}`, run.annotations.health);
-    const limit = runLimit(run, cronJob, { stuckAfterMs: runChecks.stuckAfterMs });
+    // SLOW_RUNS: 3x the median duration of the CronJob's recent successful runs (at least 5 in the cache).
+    const medianLimitMs = this.#options.health.slowRuns && run.cronJob !== undefined
+      ? slowRunLimitMs(records.runsOf(run.namespace, run.cronJob).filter((r) => r.state === 'succeeded').map(runFactsOf))
+      : undefined;
+    const limit = runLimit(run, cronJob, { stuckAfterMs: runChecks.stuckAfterMs, medianLimitMs });
     if (limit.problem) this.#once(uid, `limit:${limit.problem}`, () => this.#options.logger.warn({ job: `${run.namespace}/${run.name}` }, `${limit.problem}: using the next limit`));
     const state = limit.ms !== undefined || said['stuck'] !== undefined ? stuckRun(runFactsOf(run), limit.ms ?? Number.POSITIVE_INFINITY, now) : undefined;
     let pending: PendingRun | undefined;

@@ -6,6 +6,7 @@
  * streaks and a word when it is over.
  */
 import type { MissedSchedule } from '../detect/cronjob-health.ts';
+import type { CronJobWarning } from '../detect/cronjob-warning.ts';
 import type { PendingRun, RunState } from '../detect/run-health.ts';
 import type { Repeat } from './policy.ts';
 
@@ -19,6 +20,8 @@ export type HealthVerdict =
   | { readonly do: 'notify'; readonly kind: 'stuck'; readonly runningForMs: number; readonly limitMs: number }
   | { readonly do: 'notify'; readonly kind: 'stuck-over'; readonly outcome: 'succeeded' | 'failed'; readonly durationMs: number | undefined }
   | { readonly do: 'notify'; readonly kind: 'pending'; readonly pending: PendingRun }
+  | { readonly do: 'notify'; readonly kind: 'cronjob-warning'; readonly warning: CronJobWarning }
+  | { readonly do: 'notify'; readonly kind: 'never-succeeded'; readonly runs: number }
   | { readonly do: 'recheck'; readonly at: Date };
 
 export interface HealthDecision {
@@ -91,4 +94,34 @@ export function decideRun(run: RunState | undefined, limitMs: number | undefined
     }
   }
   return { verdicts, said: next };
+}
+
+/**
+ * The CronJob controller's warnings: each said once. A MissSchedule is one per missed time; any other reason once
+ * per Event (a repeat of the same Event only raises its count); JobAlreadyActive only once it has repeated
+ * SKIPPED_RUNS_ALERT times (`due`). The last one said per reason is kept, which is what keeps it to once.
+ */
+export function decideWarnings(warnings: readonly CronJobWarning[], said: Said): HealthDecision {
+  const verdicts: HealthVerdict[] = [];
+  const next: Record<string, string> = { ...said };
+  for (const warning of warnings) {
+    if (!warning.due) continue;
+    const which = warning.reason === 'MissSchedule' && warning.scheduledTime ? warning.scheduledTime.toISOString() : (warning.eventUid ?? warning.message);
+    if (next[`warning:${warning.reason}`] === which) continue;
+    verdicts.push({ do: 'notify', kind: 'cronjob-warning', warning });
+    next[`warning:${warning.reason}`] = which;
+  }
+  return { verdicts, said: next };
+}
+
+/** A CronJob that has never succeeded after `runs` >= `after` runs: said once, until it succeeds. */
+export function decideNeverSucceeded(neverSucceeded: boolean, runs: number, said: Said, now: Date): HealthDecision {
+  const next: Record<string, string> = { ...said };
+  if (!neverSucceeded) {
+    delete next['neverSucceeded'];
+    return { verdicts: [], said: next };
+  }
+  if (said['neverSucceeded'] !== undefined) return { verdicts: [], said };
+  next['neverSucceeded'] = iso(now);
+  return { verdicts: [{ do: 'notify', kind: 'never-succeeded', runs }], said: next };
 }

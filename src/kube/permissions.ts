@@ -83,6 +83,11 @@ const EVENTS_LIST: Need = {
   why: "show the Job's and its failed pod's Warning events (FailedCreate, quota, image pulls)",
   without: 'alerts will be sent without Warning events, each with a note saying they were forbidden',
 };
+const EVENTS_WATCH: Need = {
+  verb: 'watch', group: '', resource: 'events',
+  why: "see the CronJob controller's warnings (MissSchedule, FailedCreate, JobAlreadyActive)",
+  without: "the CronJob controller's warnings are not alerted, and the events informer restarts with a warning each time",
+};
 const NAMESPACES_GET: Need = {
   verb: 'get', group: '', resource: 'namespaces',
   why: 'read a Namespace not yet in the cache',
@@ -136,7 +141,7 @@ export function requiredPermissions(
   if (writes) needs.push(JOBS_PATCH);
   needs.push(CRONJOBS_GET, CRONJOBS_LIST, CRONJOBS_WATCH);
   if (writes) needs.push(CRONJOBS_PATCH);
-  needs.push(PODS_LIST, EVENTS_LIST);
+  needs.push(PODS_LIST, EVENTS_LIST, EVENTS_WATCH);
   // evidence.ts reads no log at all when LOG_TAIL_LINES is 0.
   if (config.logTailLines > 0) needs.push(PODS_LOG_GET);
   const scopes = namespaces === 'all' ? [''] : namespaces;

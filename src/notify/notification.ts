@@ -123,11 +123,38 @@ export interface PendingNotification extends Common {
   readonly pendingForMs: number;
 }
 
-export type HealthNotification = MissedNotification | ResumedNotification | ScheduleProblemNotification | StuckNotification | StuckOverNotification | PendingNotification;
+/** One of the CronJob controller's warnings (MissSchedule, FailedCreate, JobAlreadyActive repeated, ...). */
+export interface CronJobWarningNotification extends Common {
+  readonly kind: 'cronjob-warning';
+  readonly cronJob: CronJobContext;
+  readonly reason: string;
+  readonly message: string;
+  readonly count: number;
+  readonly lastSeen: Date | undefined;
+}
+
+/** A CronJob that has run `runs` times and never succeeded. */
+export interface NeverSucceededNotification extends Common {
+  readonly kind: 'never-succeeded';
+  readonly cronJob: CronJobContext;
+  readonly runs: number;
+}
+
+export type HealthNotification =
+  | MissedNotification
+  | ResumedNotification
+  | ScheduleProblemNotification
+  | CronJobWarningNotification
+  | NeverSucceededNotification
+  | StuckNotification
+  | StuckOverNotification
+  | PendingNotification;
 
 export type Notification = FailureNotification | ReminderNotification | RecoveryNotification | DigestNotification | HealthNotification;
 export type NotificationKind = Notification['kind'];
-export const NOTIFICATION_KINDS: readonly NotificationKind[] = ['failure', 'reminder', 'recovery', 'digest', 'missed', 'resumed', 'schedule-problem', 'stuck', 'stuck-over', 'pending'];
+export const NOTIFICATION_KINDS: readonly NotificationKind[] = [
+  'failure', 'reminder', 'recovery', 'digest', 'missed', 'resumed', 'schedule-problem', 'cronjob-warning', 'never-succeeded', 'stuck', 'stuck-over', 'pending',
+];
 
 /** The object a notification is about, for logs: `batch/nightly-29000000` or `batch/nightly`. */
 export function subjectOf(notification: Notification): string {

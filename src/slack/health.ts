@@ -45,6 +45,29 @@ export function buildHealth(n: HealthNotification): SlackPayload {
         n.cluster,
       );
     }
+    case 'cronjob-warning': {
+      const name = cronJobName(n.cronJob);
+      return message(
+        `:warning: ${n.reason}: CronJob ${name}`,
+        `${mrkdwn(n.message, 200)}`,
+        [
+          `The CronJob controller warns about *${mrkdwn(name, 200)}*: *${mrkdwn(n.reason, 60)}*${n.count > 1 ? ` (${n.count} times)` : ''}.`,
+          n.message ? `*Message:* ${mrkdwn(n.message, 1000)}` : undefined,
+          n.lastSeen ? `*Last seen:* ${when(n.lastSeen, n.at)}` : undefined,
+          `\`kubectl -n ${mrkdwn(n.cronJob.namespace, 63)} describe cronjob/${mrkdwn(n.cronJob.name, 63)}\``,
+        ],
+        n.cluster,
+      );
+    }
+    case 'never-succeeded': {
+      const name = cronJobName(n.cronJob);
+      return message(
+        `:x: Never succeeded: CronJob ${name}`,
+        `${n.runs} runs, none succeeded`,
+        [`CronJob *${mrkdwn(name, 200)}* has run ${n.runs} times and never succeeded (no \`status.lastSuccessfulTime\`).`],
+        n.cluster,
+      );
+    }
     case 'stuck':
       return message(
         `:hourglass_flowing_sand: Still running after ${formatDuration(n.runningForMs)}: ${runName(n.run)}`,

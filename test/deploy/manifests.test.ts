@@ -109,7 +109,7 @@ const ALLOWED_VERBS: Record<string, readonly string[]> = {
   'batch/cronjobs': ['get', 'list', 'watch', 'patch'],
   '/pods': ['list'],
   '/pods/log': ['get'],
-  '/events': ['list'],
+  '/events': ['list', 'watch'],
   '/namespaces': ['get', 'list', 'watch'],
   'coordination.k8s.io/leases': ['get', 'create', 'update'],
 };
@@ -350,7 +350,7 @@ function sharedChecks(name: string, dir: string, expectedKinds: string[], rollou
       }
     });
 
-    it('grants no verb beyond jobs list/watch/patch, cronjobs get/list/watch/patch, pods list, events list, pods/log get, leases get/create/update', () => {
+    it('grants no verb beyond jobs list/watch/patch, cronjobs get/list/watch/patch, pods list, events list/watch, pods/log get, leases get/create/update', () => {
       for (const rule of rules) {
         for (const group of rule.apiGroups) {
           for (const resource of rule.resources) {
@@ -417,6 +417,7 @@ describe('deploy/: namespace-scoped', () => {
       { apiGroups: ['batch'], resources: ['cronjobs'], verbs: ['get', 'list', 'watch'], namespaces: [NAMESPACE] },
       { apiGroups: [''], resources: ['pods'], verbs: ['list'], namespaces: [NAMESPACE] },
       { apiGroups: [''], resources: ['events'], verbs: ['list'], namespaces: [NAMESPACE] },
+      { apiGroups: [''], resources: ['events'], verbs: ['watch'], namespaces: [NAMESPACE] },
       { apiGroups: [''], resources: ['pods/log'], verbs: ['get'], namespaces: [NAMESPACE] },
     ]);
   });
@@ -678,6 +679,6 @@ images:
     const { objects } = await render((repo) => `resources:\n  - ${repo}/${OVERLAY}\nnamespace: ops\n`);
     const binding = only<Manifest & { subjects: { namespace: string }[] }>(objects, 'ClusterRoleBinding');
     assert.deepEqual(binding.subjects.map((subject) => subject.namespace), ['ops']);
-    assert.equal(roleRules(objects).length, 7);
+    assert.equal(roleRules(objects).length, 8);
   });
 });

@@ -88,7 +88,7 @@ describe('kube-job-alerts check', () => {
     for (const [verb, resource] of [['list', 'jobs.batch'], ['watch', 'jobs.batch'], ['patch', 'jobs.batch'], ['get', 'cronjobs.batch'], ['list', 'cronjobs.batch'], ['watch', 'cronjobs.batch'], ['list', 'pods'], ['list', 'events'], ['get', 'pods/log']]) {
       assert.deepEqual(row(run.stdout, verb!, resource!)?.slice(2, 4), ['default', 'yes'], `${verb} ${resource}`);
     }
-    assert.match(run.stdout, /All 10 permissions granted/);
+    assert.match(run.stdout, /All 11 permissions granted/);
   });
 
   it('exits 1 and says what will not work when patch is not granted; no webhook is needed', async () => {

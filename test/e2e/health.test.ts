@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startApiServer, type ApiServer } from '../world/apiserver.ts';
-import { isoNow, startJob, succeedJob } from '../world/cluster.ts';
+import { failJob, isoNow, startJob, succeedJob } from '../world/cluster.ts';
 import { startDaemon, type Daemon } from '../world/daemon.ts';
 import { renderDeploy, roleRules } from '../world/deploy.ts';
 import { startSlack, type ReceivedPost, type SlackEmulator } from '../world/slack.ts';
@@ -71,6 +71,44 @@ describe('CronJob health, end to end', () => {
     const post = await nextPost(count);
     assert.match(post.body.blocks[0].text.text, /CronJob cannot be scheduled: default\/on-mars/);
     assert.match(JSON.stringify(post.body.blocks), /UnknownTimeZone.*Mars\/Olympus/);
+  });
+
+  it("the CronJob controller's warnings: one alert per Event, a repeat of it says nothing more; JobAlreadyActive once it repeated", async () => {
+    const count = slack.accepted.length;
+    cronJob('quota-bound', {}, hourAgo(0));
+    const uid = api.get('cronjobs', 'default', 'quota-bound')!.metadata.uid;
+    const event = (name: string, reason: string, message: string, repeats: number) => ({
+      apiVersion: 'v1',
+      kind: 'Event',
+      metadata: { name, namespace: 'default' },
+      involvedObject: { apiVersion: 'batch/v1', kind: 'CronJob', name: 'quota-bound', namespace: 'default', uid },
+      reason,
+      message,
+      type: reason === 'JobAlreadyActive' ? 'Normal' : 'Warning',
+      count: repeats,
+      firstTimestamp: isoNow(-60_000),
+      lastTimestamp: isoNow(),
+      source: { component: 'cronjob-controller' },
+    });
+    api.create('events', event('quota-bound.1', 'FailedCreate', 'Error creating job: jobs.batch "quota-bound-1" is forbidden: exceeded quota: compute', 1));
+    const post = await nextPost(count);
+    assert.match(post.body.blocks[0].text.text, /^:warning: FailedCreate: CronJob default\/quota-bound$/);
+    assert.match(JSON.stringify(post.body.blocks), /exceeded quota: compute/);
+    api.modify('events', 'default', 'quota-bound.1', (object) => (object.count = 2)); // the recorder counts a repeat
+    api.create('events', event('quota-bound.2', 'JobAlreadyActive', 'Not starting job because prior execution is running and concurrency policy is Forbid', 1));
+    api.modify('events', 'default', 'quota-bound.2', (object) => (object.count = 2)); // SKIPPED_RUNS_ALERT is 2
+    const skipped = await nextPost(count + 1);
+    assert.match(skipped.body.blocks[0].text.text, /^:warning: JobAlreadyActive: CronJob default\/quota-bound$/);
+    assert.equal(slack.accepted.length, count + 2, 'the repeated FailedCreate said nothing more');
+  });
+
+  it('a CronJob that has run 3 times and never succeeded: one alert', async () => {
+    const count = slack.accepted.length;
+    cronJob('never-worked', {}, hourAgo(0));
+    for (let n = 1; n <= 3; n++) failJob(api, startJob(api, { cronJob: { name: 'never-worked', scheduledAt: hourAgo(n) } }));
+    for (let i = 0; i < 100 && !headers(slack.accepted.slice(count)).some((h) => h.startsWith(':x: Never succeeded')); i++) await slack.waitFor(slack.accepted.length + 1, 20_000);
+    const never = headers(slack.accepted.slice(count)).filter((h) => h.startsWith(':x: Never succeeded'));
+    assert.deepEqual(never, [':x: Never succeeded: CronJob default/never-worked']);
   });
 
   it('a Job past its max-duration: one "still running" alert, and a follow-up when it finishes', async () => {

@@ -16,8 +16,8 @@ let slack: SlackEmulator;
 const daemons: Daemon[] = [];
 
 function daemon(env: Record<string, string> = {}): Daemon {
-  // Storms are test/e2e/storm.test.ts's subject: here every failure is its own message.
-  const started = startDaemon({ KUBECONFIG: api.kubeconfigPath, SLACK_WEBHOOK_URL: slack.url, HTTP_PORT: '0', CLUSTER_NAME: 'e2e', GROUP_THRESHOLD: '0', ...env });
+  // Storms are test/e2e/storm.test.ts's subject, never-succeeded health.test.ts's: here each failure is one message.
+  const started = startDaemon({ KUBECONFIG: api.kubeconfigPath, SLACK_WEBHOOK_URL: slack.url, HTTP_PORT: '0', CLUSTER_NAME: 'e2e', GROUP_THRESHOLD: '0', NEVER_SUCCEEDED_AFTER: '0', ...env });
   daemons.push(started);
   return started;
 }

@@ -11,6 +11,7 @@ import { failureOf } from '../../src/detect/failure.ts';
 import { connect, type KubeClients } from '../../src/kube/client.ts';
 import { evidenceGatherer } from '../../src/kube/evidence.ts';
 import { annotationWriter, classifyWriteError } from '../../src/kube/annotate.ts';
+import { CronJobEvents } from '../../src/kube/cronjob-events.ts';
 import { LeaderElector } from '../../src/kube/lease.ts';
 import { checkPermissions, requiredPermissions, type Permission, type PermissionCheck } from '../../src/kube/permissions.ts';
 import { NamespaceWatch } from '../../src/kube/namespaces.ts';
@@ -63,14 +64,14 @@ describe('requiredPermissions', () => {
   it('is per watched namespace, and at the cluster scope for *', () => {
     const two = requiredPermissions(annotation, ['default', 'batch']);
     assert.deepEqual([...new Set(two.map((p) => p.namespace))], ['default', 'batch']);
-    assert.equal(two.length, 20);
+    assert.equal(two.length, 22);
     assert.deepEqual([...new Set(requiredPermissions(annotation, 'all').map((p) => p.namespace))], ['']);
   });
 
   it('needs patch only with the annotation store and not in a dry run, and pods/log only when logs are read', () => {
     const names = (permissions: Permission[]) => permissions.map((p) => `${p.verb} ${p.resource}`);
     assert.deepEqual(names(requiredPermissions(annotation, ['default'])), [
-      'list jobs', 'watch jobs', 'patch jobs', 'get cronjobs', 'list cronjobs', 'watch cronjobs', 'patch cronjobs', 'list pods', 'list events', 'get pods/log',
+      'list jobs', 'watch jobs', 'patch jobs', 'get cronjobs', 'list cronjobs', 'watch cronjobs', 'patch cronjobs', 'list pods', 'list events', 'watch events', 'get pods/log',
     ]);
     for (const noWrites of [{ ...annotation, stateStore: 'memory' as const }, { ...annotation, dryRun: true }]) {
       const needed = names(requiredPermissions(noWrites, ['default']));
@@ -104,7 +105,7 @@ describe('checkPermissions against RBAC', () => {
     api.setRbac(inNamespace('default', deployedRole));
     const rows = await checkPermissions(clients, requiredPermissions(annotation, ['default']));
     assert.deepEqual(denied(rows), []);
-    assert.equal(rows.length, 10);
+    assert.equal(rows.length, 11);
     assert.ok(rows.every((row) => row.reason?.startsWith('RBAC: allowed')));
   });
 
@@ -145,10 +146,10 @@ describe('checkPermissions against RBAC', () => {
     api.setRbac(inNamespace('default', deployedRole));
     // A Role grants nothing at the cluster scope, nor in another namespace.
     const everywhere = await checkPermissions(clients, requiredPermissions(annotation, 'all'));
-    assert.equal(denied(everywhere).length, 10);
+    assert.equal(denied(everywhere).length, 11);
     assert.ok(denied(everywhere).every((line) => line.endsWith(' *: false')));
     const two = await checkPermissions(clients, requiredPermissions(annotation, ['default', 'other']));
-    assert.deepEqual(denied(two).map((line) => line.split(' ')[2]), Array(10).fill('other:'));
+    assert.deepEqual(denied(two).map((line) => line.split(' ')[2]), Array(11).fill('other:'));
 
     // The same rules bound by a ClusterRoleBinding: the cluster scope and every namespace.
     api.setRbac(deployedRole);
@@ -164,7 +165,7 @@ describe('checkPermissions against RBAC', () => {
     const unknown = rows.filter((row) => row.allowed === 'unknown');
     assert.equal(unknown.length, 2);
     for (const row of unknown) assert.match(row.error ?? '', /HTTP 500/);
-    assert.equal(rows.filter((row) => row.allowed === true).length, 8);
+    assert.equal(rows.filter((row) => row.allowed === true).length, 9);
 
     api.faults.hang(isReview);
     const started = Date.now();
@@ -183,10 +184,11 @@ describe('the needs are exactly what the code calls', () => {
   async function runDaemonCalls(namespaces: readonly string[] | 'all', namespace: string): Promise<RecordedRequest[]> {
     const from = api.requests.length;
     // The informers list first, then watch: wait until both watches are open, so both are recorded.
-    const watching = ['jobs', 'cronjobs'].map((resource) => api.nextRequest((r) => r.verb === 'watch' && r.resource === resource));
+    const watching = ['jobs', 'cronjobs', 'events'].map((resource) => api.nextRequest((r) => r.verb === 'watch' && r.resource === resource));
     const watch = new JobWatch({ clients, namespaces, onJob: () => {}, onJobDeleted: () => {}, logger: silentLogger, metrics: new Metrics() });
+    const events = new CronJobEvents({ clients, namespaces, onEvent: () => {}, logger: silentLogger });
     try {
-      await watch.start();
+      await Promise.all([watch.start(), events.start()]);
       await watch.whenSynced();
       await Promise.all(watching);
       assert.equal(await watch.readCronJob(namespace, 'not-cached-yet'), undefined);
@@ -201,7 +203,7 @@ describe('the needs are exactly what the code calls', () => {
       const cronJob = api.create('cronjobs', { apiVersion: 'batch/v1', kind: 'CronJob', metadata: { name: `calls-${namespace}`, namespace }, spec: { schedule: '0 * * * *', jobTemplate: { spec: {} } } });
       await write({ kind: 'CronJob', namespace, name: cronJob.metadata.name, uid: cronJob.metadata.uid }, { 'kube-job-alerts.io/story': '{"v":1,"failures":[]}' });
     } finally {
-      await watch.stop();
+      await Promise.all([watch.stop(), events.stop()]);
     }
     return api.requests.slice(from).filter((r) => r.resource !== '');
   }

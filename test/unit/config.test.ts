@@ -67,6 +67,8 @@ describe('loadConfig', () => {
       namespaceAnnotations: false,
       missedScheduleGraceMs: 300_000,
       skippedRunsAlert: 2,
+      neverSucceededAfter: 3,
+      slowRuns: false,
       stuckAfterMs: undefined,
       pendingAlertAfterMs: 600_000,
       scheduleTimeZone: 'UTC',

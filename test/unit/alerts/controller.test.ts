@@ -28,7 +28,7 @@ class FakeRecords implements Records {
   }
 }
 
-function world(options: { readCronJob?: () => Promise<CronJobRecord | undefined>; policy?: Partial<PolicyDefaults> } = {}) {
+function world(options: { readCronJob?: () => Promise<CronJobRecord | undefined>; policy?: Partial<PolicyDefaults>; neverSucceededAfter?: number } = {}) {
   const records = new FakeRecords();
   const sent: Notification[] = [];
   const writes: string[] = [];
@@ -54,6 +54,7 @@ function world(options: { readCronJob?: () => Promise<CronJobRecord | undefined>
     address: async (notification) => ({ notifications: [notification], warnings: [] }),
     schedule: { graceMs: 300_000, defaultZone: 'UTC', minGraceMs: 10_000, countLimit: 100 },
     runChecks: { stuckAfterMs: undefined, pendingAfterMs: 600_000 },
+    health: { neverSucceededAfter: options.neverSucceededAfter ?? 0, skippedRunsAlert: 2, slowRuns: false },
     podsOf: async () => pods,
     nextRun: () => new Date(T0.getTime() + 3_600_000),
     policy: { ...POLICY, ...options.policy },
@@ -181,6 +182,20 @@ describe('AlertController', () => {
       await w.settle();
     }
     assert.deepEqual(names(w.sent), ['failure b #2']);
+    await w.controller.stop(100);
+  });
+
+  it('NEVER_SUCCEEDED_AFTER=3: one "never succeeded" alert at the 3rd failed run of a CronJob that never succeeded', async () => {
+    const w = world({ neverSucceededAfter: 3, policy: { repeat: { mode: 'first' } } });
+    w.putCronJob(cronJobObject);
+    w.controller.start();
+    for (const [i, name] of ['a', 'b', 'c', 'd'].entries()) {
+      w.put(run(name, -40 + i * 10, 'failed'));
+      await w.settle();
+      await w.answer();
+      await w.settle();
+    }
+    assert.deepEqual(names(w.sent), ['failure a #1', 'never-succeeded nightly']);
     await w.controller.stop(100);
   });
 
