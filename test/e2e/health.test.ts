@@ -36,8 +36,8 @@ const HOUR = 3_600_000;
 const hourAgo = (hours: number) => new Date(Math.floor(Date.now() / HOUR) * HOUR - hours * HOUR).toISOString().replace('.000Z', 'Z');
 const headers = (posts: readonly ReceivedPost[]) => posts.map((post) => post.body.blocks?.[0]?.text?.text as string);
 
-function cronJob(name: string, spec: Record<string, unknown>, lastScheduleTime: string, annotations: Record<string, string> = {}): void {
-  api.create('cronjobs', { apiVersion: 'batch/v1', kind: 'CronJob', metadata: { name, namespace: 'default', annotations }, spec: { schedule: '0 * * * *', jobTemplate: { spec: {} }, ...spec } }, { createdAt: hourAgo(5) });
+function cronJob(name: string, spec: Record<string, unknown>, lastScheduleTime: string, annotations: Record<string, string> = {}, createdAt = hourAgo(5)): void {
+  api.create('cronjobs', { apiVersion: 'batch/v1', kind: 'CronJob', metadata: { name, namespace: 'default', annotations }, spec: { schedule: '0 * * * *', jobTemplate: { spec: {} }, ...spec } }, { createdAt });
   api.modify('cronjobs', 'default', name, (object) => (object.status = { lastScheduleTime }));
 }
 
@@ -63,6 +63,27 @@ describe('CronJob health, end to end', () => {
     assert.ok(!headers(slack.accepted.slice(count)).some((header) => header.includes('paused') || header.includes('muted')));
     const story = api.get('cronjobs', 'default', 'hourly-report')?.metadata.annotations?.['kube-job-alerts.io/health'];
     assert.ok(story !== undefined, 'what was said is kept on the CronJob');
+  });
+
+  it('a zoned schedule across daylight saving time: the run in the spring-forward gap was never due', async () => {
+    const count = slack.accepted.length;
+    // 02:30 New York time: on 2026-03-08 that wall-clock time does not exist (clocks jump from 02:00 to 03:00), so
+    // after a last run on 03-07 the first run missed is 03-09 02:30 EDT (06:30 UTC), not 03-08.
+    cronJob('ny-nightly', { schedule: '30 2 * * *', timeZone: 'America/New_York' }, '2026-03-07T07:30:00Z', {}, '2026-01-02T00:00:00Z');
+    const post = await nextPost(count);
+    assert.match(post.body.blocks[0].text.text, /not running on schedule: default\/ny-nightly/);
+    assert.match(JSON.stringify(post.body.blocks), /since 2026-03-09 06:30 UTC/);
+    assert.match(JSON.stringify(post.body.blocks), /30 2 \* \* \* \(America\/New_York\)/);
+  });
+
+  it('@every 90m: missed 90 minutes after its last run (plus the grace)', async () => {
+    const count = slack.accepted.length;
+    const last = new Date(Date.now() - 4 * HOUR);
+    cronJob('every-90m', { schedule: '@every 90m' }, last.toISOString().replace(/\.\d+Z$/, 'Z'));
+    const post = await nextPost(count);
+    assert.match(post.body.blocks[0].text.text, /not running on schedule: default\/every-90m/);
+    const since = new Date(Math.floor(last.getTime() / 1000) * 1000 + 90 * 60_000).toISOString().slice(0, 16).replace('T', ' ');
+    assert.match(JSON.stringify(post.body.blocks), new RegExp(`missed 2 runs since ${since} UTC`));
   });
 
   it('a CronJob whose timeZone the controller cannot load: one alert naming the zone', async () => {
