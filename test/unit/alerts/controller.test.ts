@@ -28,7 +28,7 @@ class FakeRecords implements Records {
   }
 }
 
-function world(options: { readCronJob?: () => Promise<CronJobRecord | undefined>; policy?: Partial<PolicyDefaults>; neverSucceededAfter?: number } = {}) {
+function world(options: { readCronJob?: () => Promise<CronJobRecord | undefined>; policy?: Partial<PolicyDefaults>; neverSucceededAfter?: number; slowRuns?: boolean } = {}) {
   const records = new FakeRecords();
   const sent: Notification[] = [];
   const writes: string[] = [];
@@ -54,7 +54,7 @@ function world(options: { readCronJob?: () => Promise<CronJobRecord | undefined>
     address: async (notification) => ({ notifications: [notification], warnings: [] }),
     schedule: { graceMs: 300_000, defaultZone: 'UTC', minGraceMs: 10_000, countLimit: 100 },
     runChecks: { stuckAfterMs: undefined, pendingAfterMs: 600_000 },
-    health: { neverSucceededAfter: options.neverSucceededAfter ?? 0, skippedRunsAlert: 2, slowRuns: false },
+    health: { neverSucceededAfter: options.neverSucceededAfter ?? 0, skippedRunsAlert: 2, slowRuns: options.slowRuns ?? false },
     podsOf: async () => pods,
     nextRun: () => new Date(T0.getTime() + 3_600_000),
     policy: { ...POLICY, ...options.policy },
@@ -197,6 +197,25 @@ describe('AlertController', () => {
     }
     assert.deepEqual(names(w.sent), ['failure a #1', 'never-succeeded nightly']);
     await w.controller.stop(100);
+  });
+
+  it('SLOW_RUNS: a run over 3x the median of 5 successful 10-minute runs is reported as still running', async () => {
+    for (const slowRuns of [false, true]) {
+      const w = world({ slowRuns });
+      w.putCronJob(cronJobObject);
+      for (let i = 0; i < 5; i++) {
+        const done = run(`ok-${i}`, -300 + i * 60, 'succeeded');
+        (done as { status: Record<string, unknown> }).status['completionTime'] = iso((-300 + i * 60) * 60_000 + 10 * 60_000);
+        w.put(done);
+      }
+      const slow = run('slow', -31, 'succeeded');
+      (slow as { status: unknown }).status = { active: 1, startTime: iso(-31 * 60_000) };
+      w.put(slow);
+      w.controller.start();
+      await w.settle();
+      assert.deepEqual(names(w.sent).filter((n) => n.startsWith('stuck')), slowRuns ? ['stuck slow'] : [], `SLOW_RUNS=${slowRuns}`);
+      await w.controller.stop(100);
+    }
   });
 
   it('retries with backoff when the CronJob cannot be read yet, then decides', async () => {
