@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { BatchV1Api, KubeConfig, type V1Job } from '@kubernetes/client-node';
+import { KubeConfig, type V1Job } from '@kubernetes/client-node';
 import { Informer } from '../../src/kube/informer.ts';
 import { silentLogger } from '../../src/log.ts';
 import { Metrics } from '../../src/metrics.ts';
@@ -13,13 +13,11 @@ import { startApiServer, type ApiServer } from '../world/apiserver.ts';
 
 let api: ApiServer;
 let kubeconfig: KubeConfig;
-let batch: BatchV1Api;
 
 before(async () => {
   api = await startApiServer({ bookmarkIntervalMs: 200 });
   kubeconfig = new KubeConfig();
   kubeconfig.loadFromFile(api.kubeconfigPath);
-  batch = kubeconfig.makeApiClient(BatchV1Api);
 });
 // Informers a failed test left running must not keep the process (and the emulator) alive.
 const informers: Informer<V1Job>[] = [];
@@ -43,7 +41,6 @@ function jobInformer(namespace: string, options: { silenceMs?: number; listTimeo
   const informer = new Informer<V1Job>({
     resource: 'jobs',
     path: `/apis/batch/v1/namespaces/${namespace}/jobs`,
-    list: () => batch.listNamespacedJob({ namespace }),
     kubeconfig,
     logger: silentLogger,
     metrics,
