@@ -386,7 +386,7 @@ export class Informer<T extends KubernetesObject> {
     let resourceVersion = '';
     let continueToken: string | undefined;
     let restarts = 0;
-    do {
+    for (;;) {
       let page: Page;
       try {
         page = await this.#page(continueToken);
@@ -407,7 +407,8 @@ export class Informer<T extends KubernetesObject> {
         this.#put(object, distrust);
       }
       continueToken = page.continueToken;
-    } while (continueToken !== undefined);
+      if (continueToken === undefined) break;
+    }
     for (const [key, cached] of this.#objects) {
       if (listed.has(key)) continue;
       this.#objects.delete(key);
