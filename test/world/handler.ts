@@ -7,7 +7,6 @@ import type { PodLogs } from './logs.ts';
 import type { PatchContentType } from './patch.ts';
 import { applyPatch, patchContentTypes } from './patch.ts';
 import type { ResourceInfo } from './resources.ts';
-import { apiVersionOf } from './resources.ts';
 import type { ResourcePath } from './routes.ts';
 import { parseResourcePath } from './routes.ts';
 import type { PolicyRule } from './rbac.ts';
