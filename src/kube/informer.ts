@@ -48,6 +48,7 @@ import type { Logger } from '../log.ts';
 import { backoffDelay, type BackoffPolicy } from '../queue/backoff.ts';
 import { DEFAULT_SETTINGS } from '../settings.ts';
 import { describeError, errorForLog, statusBody, statusOf } from './client.ts';
+import { ListSplitter } from './list-stream.ts';
 import type { Metrics } from '../metrics.ts';
 
 export interface InformerOptions<T extends KubernetesObject> {
@@ -190,12 +191,14 @@ class BookmarkingWatch extends Watch {
   }
 }
 
-/** One page of a list: its items as parsed, the snapshot's resourceVersion, and the token for the next page. */
+/** What a list page says besides its items: the snapshot's resourceVersion, and the token for the next page. */
 interface Page {
-  readonly items: readonly unknown[];
   readonly resourceVersion: string;
   readonly continueToken: string | undefined;
 }
+
+/** The client's connection pool (an undici Dispatcher), as its RequestContext hands it out. */
+type Dispatcher = NonNullable<ReturnType<RequestContext['getDispatcher']>>;
 
 /** A continue token that keeps expiring (a server compacting faster than we page) is an error after this many restarts. */
 const EXPIRED_CONTINUE_RESTARTS = 3;
@@ -376,38 +379,44 @@ export class Informer<T extends KubernetesObject> {
   }
 
   /**
-   * A paginated list applied to the cache page by page; the snapshot's resourceVersion is where the watch starts.
-   * A hung page is abandoned after listTimeoutMs (an error: the informer restarts).
+   * A paginated list applied to the cache item by item as the pages stream in; the snapshot's resourceVersion is
+   * where the watch starts. A hung page is abandoned after listTimeoutMs (an error: the informer restarts).
    */
   async #list(): Promise<void> {
     this.#listStartedAt ??= this.#now();
     const distrust = this.#distrustVersions;
     const listed = new Set<string>();
+    const onItem = (item: unknown): void => {
+      const object = this.#read(item);
+      const key = this.#keyOf(object);
+      if (key === undefined) return;
+      listed.add(key);
+      this.#put(object, distrust);
+    };
     let resourceVersion = '';
     let continueToken: string | undefined;
     let restarts = 0;
-    for (;;) {
-      let page: Page;
-      try {
-        page = await this.#page(continueToken);
-      } catch (error) {
-        if (continueToken === undefined || unusableResourceVersion(error) !== 'expired' || restarts >= EXPIRED_CONTINUE_RESTARTS) throw error;
-        restarts += 1;
-        this.#options.logger.info({ resource: this.resource, err: describeError(error), pages: restarts }, 'the list\'s continue token expired (410): listing again from the first page');
-        listed.clear();
-        continueToken = undefined;
-        continue;
+    // One connection for all the pages of a list (the client would open one per request).
+    const connection: { dispatcher?: Dispatcher } = {};
+    try {
+      for (;;) {
+        let page: Page;
+        try {
+          page = await this.#page(continueToken, connection, onItem);
+        } catch (error) {
+          if (continueToken === undefined || unusableResourceVersion(error) !== 'expired' || restarts >= EXPIRED_CONTINUE_RESTARTS) throw error;
+          restarts += 1;
+          this.#options.logger.info({ resource: this.resource, err: describeError(error), restarts }, 'the list\'s continue token expired (410): listing again from the first page');
+          listed.clear();
+          continueToken = undefined;
+          continue;
+        }
+        if (continueToken === undefined) resourceVersion = page.resourceVersion;
+        continueToken = page.continueToken;
+        if (continueToken === undefined) break;
       }
-      if (continueToken === undefined) resourceVersion = page.resourceVersion;
-      for (const item of page.items) {
-        const object = this.#read(item);
-        const key = this.#keyOf(object);
-        if (key === undefined) continue;
-        listed.add(key);
-        this.#put(object, distrust);
-      }
-      continueToken = page.continueToken;
-      if (continueToken === undefined) break;
+    } finally {
+      void connection.dispatcher?.destroy().catch(() => undefined);
     }
     for (const [key, cached] of this.#objects) {
       if (listed.has(key)) continue;
@@ -420,11 +429,15 @@ export class Informer<T extends KubernetesObject> {
     this.#synced = true;
     this.#markSynced();
     this.#failures = 0;
+    this.#emptyWatches = 0; // a list is progress: the watch that follows starts over
     this.#contact();
   }
 
-  /** One list request, `limit` objects from `continueToken` on, with a deadline. */
-  async #page(continueToken: string | undefined): Promise<Page> {
+  /**
+   * One list request, `limit` objects from `continueToken` on, with a deadline: each item goes to `onItem` as soon as
+   * its text has arrived (list-stream.ts), so that no page is ever held whole.
+   */
+  async #page(continueToken: string | undefined, connection: { dispatcher?: Dispatcher }, onItem: (item: unknown) => void): Promise<Page> {
     const cluster = this.#options.kubeconfig.getCurrentCluster();
     if (!cluster) throw new Error('no current cluster in the kubeconfig');
     const url = new URL(cluster.server + this.#options.path);
@@ -434,25 +447,40 @@ export class Informer<T extends KubernetesObject> {
     if (this.#options.fieldSelector) url.searchParams.set('fieldSelector', this.#options.fieldSelector);
     const request = new RequestContext(url.toString(), HttpMethod.GET);
     request.setHeaderParam('Accept', 'application/json');
+    // Headers afresh for each page (a token may have been refreshed); the connection of the first page.
     await this.#options.kubeconfig.applySecurityAuthentication(request);
+    const fresh = request.getDispatcher();
+    if (connection.dispatcher === undefined) connection.dispatcher = fresh;
+    else if (fresh !== undefined) {
+      request.setDispatcher(connection.dispatcher);
+      void fresh.destroy().catch(() => undefined);
+    }
     const deadline = AbortSignal.timeout(this.#listTimeoutMs);
     const signal = AbortSignal.any([deadline, this.#stopping.signal]);
     request.setSignal(signal);
     try {
       const response = await untilAborted(this.#http.send(request).toPromise(), signal);
-      const body = await untilAborted(response.body.text(), signal);
-      if (response.httpStatusCode !== 200) throw new ApiException(response.httpStatusCode, 'the list failed', body.slice(0, 64 * 1024), response.headers);
-      const list = JSON.parse(body) as unknown;
-      const metadata = child(list, 'metadata');
-      const items = fields(list)?.['items'];
+      if (response.httpStatusCode !== 200) {
+        const body = await untilAborted(response.body.text(), signal);
+        throw new ApiException(response.httpStatusCode, 'the list failed', body.slice(0, 64 * 1024), response.headers);
+      }
+      const stream = response.body.stream();
+      if (!stream) throw new Error('the list response has no body');
+      const splitter = new ListSplitter(onItem);
+      const decoder = new TextDecoder();
+      await untilAborted(
+        (async () => {
+          for await (const chunk of stream) splitter.push(decoder.decode(chunk, { stream: true }));
+          splitter.push(decoder.decode());
+        })(),
+        signal,
+      );
+      const metadata = fields(splitter.end()['metadata']);
       const next = text(metadata, 'continue');
-      return { items: Array.isArray(items) ? items : [], resourceVersion: text(metadata, 'resourceVersion') ?? '', continueToken: next === '' ? undefined : next };
+      return { resourceVersion: text(metadata, 'resourceVersion') ?? '', continueToken: next === '' ? undefined : next };
     } catch (error) {
       if (deadline.aborted) throw new Error(`the list did not answer within ${this.#listTimeoutMs / 1000} s`, { cause: error });
       throw error;
-    } finally {
-      // The client makes a connection pool per request; this one has served its only request.
-      void request.getDispatcher()?.destroy().catch(() => undefined);
     }
   }
 
