@@ -10,7 +10,6 @@
 //   client may take, or it lists again from scratch. Also expired here: a token whose snapshot the emulator no longer
 //   keeps (older than the last 64 lists).
 // - A bad token, or a token sent with a resourceVersion, is 400 BadRequest, as on the real server.
-import { once } from 'node:events';
 import type { ServerResponse } from 'node:http';
 import type { ResourceInfo } from './resources.ts';
 import { apiVersionOf } from './resources.ts';
@@ -105,11 +104,24 @@ export async function sendList(
     const chunk = items.slice(start, start + ITEMS_PER_WRITE).map((item) => JSON.stringify(withoutTypeMeta(item))).join(',');
     const flushed = response.write(start === 0 ? chunk : `,${chunk}`);
     if (start + ITEMS_PER_WRITE >= items.length) break;
-    if (!flushed) await Promise.race([once(response, 'drain'), once(response, 'close')]);
+    if (!flushed) await drainedOrClosed(response);
     else await new Promise((resolve) => setImmediate(resolve));
     if (response.destroyed) return;
   }
   response.end(']}');
+}
+
+/** Resolves once the response can take more, or is gone (the client went away). */
+function drainedOrClosed(response: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      response.off('drain', done);
+      response.off('close', done);
+      resolve();
+    };
+    response.on('drain', done);
+    response.on('close', done);
+  });
 }
 
 /** `limit` as the server reads it: absent or 0 is no limit; anything but a whole number >= 0 is a 400. */
