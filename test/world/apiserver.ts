@@ -57,6 +57,11 @@ export interface ApiServer {
    */
   writeKubeconfig(options?: { namespace?: string; token?: string; client?: string }): string;
   create(resource: Resource, object: object): K8sObject;
+  /**
+   * Many objects at once, as a cluster that has run for a while holds them (store.ts `load`): taken without copying
+   * (do not change them afterwards; they may share parts), and the history before them compacted away.
+   */
+  load(resource: Resource, objects: readonly object[]): void;
   update(resource: Resource, object: object): K8sObject;
   modify(resource: Resource, namespace: string, name: string, mutate: (object: K8sObject) => void): K8sObject;
   remove(resource: Resource, namespace: string, name: string): void;
@@ -168,6 +173,7 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
     kubeconfigPath,
     writeKubeconfig,
     create: (resource, object) => store.create(resource, object),
+    load: (resource, objects) => store.load(resource, objects),
     update: (resource, object) => store.update(resource, object),
     modify: (resource, namespace, name, mutate) => store.modify(resource, namespace, name, mutate),
     remove: (resource, namespace, name) => void store.remove(resource, namespace, name),
