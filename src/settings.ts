@@ -39,6 +39,12 @@ export interface Settings {
      * (--request-timeout), so an answer later than that will not come.
      */
     readonly listTimeoutMs: number;
+    /**
+     * Objects per list page (`limit`; the rest follow with `continue`): kubectl's and client-go's pager's 500. A page
+     * of 500 Jobs is ~3 MB of JSON, parsed in ~20 ms; the whole list in one piece would hold the event loop for
+     * seconds and double the memory while it is parsed.
+     */
+    readonly pageSize: number;
     /** /readyz answers 503 once an informer has been unable to list or watch for this long (NOT_READY_AFTER). */
     readonly notReadyAfterMs: number;
   };
@@ -97,6 +103,7 @@ export const DEFAULT_SETTINGS: Settings = Object.freeze({
     silenceMs: 90_000,
     restartBackoff: { baseMs: 1000, maxMs: 30_000, jitter: 'equal' },
     listTimeoutMs: 60_000,
+    pageSize: 500,
     notReadyAfterMs: 120_000,
   },
   requeueBackoff: { baseMs: 500, maxMs: 60_000, jitter: 'full' },

@@ -33,10 +33,6 @@ export class CronJobEvents {
         new Informer<CoreV1Event>({
           resource: `events${namespace ? `/${namespace}` : ''}`,
           path: `/api/v1${where}/events`,
-          list: () =>
-            namespace
-              ? clients.core.listNamespacedEvent({ namespace, fieldSelector: CRONJOB_EVENTS_SELECTOR })
-              : clients.core.listEventForAllNamespaces({ fieldSelector: CRONJOB_EVENTS_SELECTOR }),
           fieldSelector: CRONJOB_EVENTS_SELECTOR,
           kubeconfig: clients.config,
           logger: logger.child({ informer: 'events', namespace: namespace ?? '*' }),

@@ -7,14 +7,16 @@
  * per Job, and a cluster has few Namespaces that rarely change. Why a read when the cache misses: a Namespace and a
  * Job in it can be created together and fail at once, before the Namespace's watch event arrives.
  *
- * Callers get only what routing needs (name and annotations, the shape route/owners.ts reads); the informer's cache
- * holds the whole objects, which are small (a Namespace has no spec beyond its finalizers).
+ * Callers get only what routing needs (name and annotations, the shape route/owners.ts reads), and the informer's
+ * cache holds only that too (slim.ts slimNamespace): a Namespace's other annotations (last-applied-configuration,
+ * a policy engine's) can be large.
  */
-import type { V1Namespace } from '@kubernetes/client-node';
+import type { KubernetesObject, V1Namespace } from '@kubernetes/client-node';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
 import { describeError, statusOf, withTimeout, type KubeClients } from './client.ts';
 import { Informer } from './informer.ts';
+import { slimNamespace } from './slim.ts';
 
 /** What routing reads of a Namespace: the shape route/owners.ts calls Annotated. */
 export interface NamespaceAnnotations {
@@ -31,7 +33,7 @@ export interface NamespaceWatchOptions {
 }
 
 export class NamespaceWatch {
-  readonly #informer: Informer<V1Namespace>;
+  readonly #informer: Informer<KubernetesObject>;
   readonly #clients: KubeClients;
   readonly #logger: Logger;
   readonly #callTimeoutMs: number;
@@ -41,10 +43,10 @@ export class NamespaceWatch {
     this.#clients = clients;
     this.#logger = logger;
     this.#callTimeoutMs = options.callTimeoutMs ?? 10_000;
-    this.#informer = new Informer<V1Namespace>({
+    this.#informer = new Informer<KubernetesObject>({
       resource: 'namespaces',
       path: '/api/v1/namespaces',
-      list: () => clients.core.listNamespace(),
+      slim: slimNamespace,
       kubeconfig: clients.config,
       logger: logger.child({ informer: 'namespaces' }),
       ...(metrics ? { metrics } : {}),
@@ -90,7 +92,7 @@ export class NamespaceWatch {
   }
 }
 
-function slim(namespace: V1Namespace): NamespaceAnnotations {
+function slim(namespace: V1Namespace | KubernetesObject): NamespaceAnnotations {
   const name = namespace.metadata?.name ?? '';
   const annotations = namespace.metadata?.annotations;
   return { metadata: annotations ? { name, annotations } : { name } };

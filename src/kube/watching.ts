@@ -1,23 +1,26 @@
 /**
  * The informers the daemon runs: Jobs (the subject) and CronJobs (their annotations, schedule and story), in each
- * watched namespace or cluster-wide. Their events go to the record cache (record-cache.ts), which the workers read.
- * And whether they work right now (`notReady()`, what /readyz says).
+ * watched namespace or cluster-wide. Their caches hold slim copies (slim.ts), and their events, slim copies too, go
+ * to the record cache (record-cache.ts), which the workers read. And whether they work right now (`notReady()`, what
+ * /readyz says).
  */
-import { Observable, type ConfigurationOptions, type ObservableMiddleware, type V1CronJob, type V1Job } from '@kubernetes/client-node';
+import type { KubernetesObject, V1CronJob } from '@kubernetes/client-node';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
 import type { BackoffPolicy } from '../queue/backoff.ts';
 import { DEFAULT_SETTINGS } from '../settings.ts';
 import { errorForLog, statusOf, withTimeout, type KubeClients } from './client.ts';
 import { Informer, type InformerHealth } from './informer.ts';
+import { slimCronJob, slimJob } from './slim.ts';
 
 export interface JobWatchOptions {
   readonly clients: KubeClients;
   readonly namespaces: readonly string[] | 'all';
-  readonly onJob: (job: V1Job) => void;
-  readonly onJobDeleted: (job: V1Job) => void;
-  readonly onCronJob?: (cronJob: V1CronJob) => void;
-  readonly onCronJobDeleted?: (cronJob: V1CronJob) => void;
+  /** A Job's slim copy (slim.ts slimJob): what detection, routing and the messages read of it. */
+  readonly onJob: (job: KubernetesObject) => void;
+  readonly onJobDeleted: (job: KubernetesObject) => void;
+  readonly onCronJob?: (cronJob: KubernetesObject) => void;
+  readonly onCronJobDeleted?: (cronJob: KubernetesObject) => void;
   readonly logger: Logger;
   readonly metrics: Metrics;
   readonly silenceMs?: number;
@@ -28,30 +31,16 @@ export interface JobWatchOptions {
   /** settings.informer: restart backoff, list deadline, and NOT_READY_AFTER. */
   readonly restartBackoff?: BackoffPolicy;
   readonly listTimeoutMs?: number;
+  /** Objects per list page (default settings.informer.pageSize). */
+  readonly pageSize?: number;
   readonly notReadyAfterMs?: number;
   /** Milliseconds since the epoch. */
   readonly now?: () => number;
 }
 
-/** Request options that hand `signal` to the generated client's fetch, so that an abandoned list is really ended. */
-function withSignal(signal: AbortSignal): ConfigurationOptions<ObservableMiddleware> {
-  return {
-    middleware: [
-      {
-        pre: (context) => {
-          context.setSignal(signal);
-          return new Observable(Promise.resolve(context));
-        },
-        post: (response) => new Observable(Promise.resolve(response)),
-      },
-    ],
-    middlewareMergeStrategy: 'append',
-  };
-}
-
 export class JobWatch {
-  readonly #jobs: Informer<V1Job>[] = [];
-  readonly #cronJobs = new Map<string, Informer<V1CronJob>>();
+  readonly #jobs: Informer<KubernetesObject>[] = [];
+  readonly #cronJobs = new Map<string, Informer<KubernetesObject>>();
   readonly #clients: KubeClients;
   readonly #logger: Logger;
   readonly #callTimeoutMs: number;
@@ -59,7 +48,7 @@ export class JobWatch {
   readonly #now: () => number;
 
   constructor(options: JobWatchOptions) {
-    const { clients, logger, metrics, silenceMs, listTimeoutMs, now } = options;
+    const { clients, logger, metrics, silenceMs, listTimeoutMs, pageSize, now } = options;
     this.#clients = clients;
     this.#logger = logger;
     this.#callTimeoutMs = options.callTimeoutMs ?? 10_000;
@@ -76,15 +65,16 @@ export class JobWatch {
     };
     for (const namespace of scopes) {
       const where = namespace === undefined ? '' : `/namespaces/${namespace}`;
-      const common = { kubeconfig: clients.config, metrics, silenceMs, listTimeoutMs, backoff: options.restartBackoff, now };
+      const common = { kubeconfig: clients.config, metrics, silenceMs, listTimeoutMs, pageSize, backoff: options.restartBackoff, now };
+      // Labels are kept only where the cache's edge matches JOB_LABEL_SELECTOR again (route/watched.ts isJobWatched).
+      const keepLabels = labelSelector !== undefined;
       this.#cronJobs.set(
         namespace ?? '*',
-        new Informer<V1CronJob>({
+        new Informer<KubernetesObject>({
           ...common,
           resource: `cronjobs${namespace ? `/${namespace}` : ''}`,
           path: `/apis/batch/v1${where}/cronjobs`,
-          list: (signal) =>
-            namespace ? clients.batch.listNamespacedCronJob({ namespace }, withSignal(signal)) : clients.batch.listCronJobForAllNamespaces({}, withSignal(signal)),
+          slim: slimCronJob,
           logger: logger.child({ informer: 'cronjobs', namespace: namespace ?? '*' }),
           onAdd: options.onCronJob,
           onUpdate: options.onCronJob,
@@ -92,14 +82,11 @@ export class JobWatch {
         }),
       );
       this.#jobs.push(
-        new Informer<V1Job>({
+        new Informer<KubernetesObject>({
           ...common,
           resource: `jobs${namespace ? `/${namespace}` : ''}`,
           path: `/apis/batch/v1${where}/jobs`,
-          list: (signal) =>
-            namespace
-              ? clients.batch.listNamespacedJob({ namespace, ...selectors }, withSignal(signal))
-              : clients.batch.listJobForAllNamespaces({ ...selectors }, withSignal(signal)),
+          slim: (job) => slimJob(job, { labels: keepLabels }),
           ...selectors,
           logger: logger.child({ informer: 'jobs', namespace: namespace ?? '*' }),
           onAdd: options.onJob,
@@ -110,8 +97,8 @@ export class JobWatch {
     }
   }
 
-  get #all(): Informer<V1Job | V1CronJob>[] {
-    return [...this.#cronJobs.values(), ...this.#jobs] as Informer<V1Job | V1CronJob>[];
+  get #all(): Informer<KubernetesObject>[] {
+    return [...this.#cronJobs.values(), ...this.#jobs];
   }
 
   /** Starts every informer; a failed first list is retried by the informer itself. */

@@ -70,8 +70,8 @@ const verbOfMethod: Record<string, string> = { list: 'list', read: 'get', patch:
 
 /**
  * What src/kube/ asks of the API server, read from its source: client calls such as `listNamespacedJob(` or
- * `readNamespacedPodLog(`, and informers' watch paths such as path: `/apis/batch/v1${where}/jobs`. `only` reads the
- * named files alone.
+ * `readNamespacedPodLog(`, and informers' paths such as path: `/apis/batch/v1${where}/jobs` (an informer lists its
+ * path, in pages, and watches it). `only` reads the named files alone.
  */
 function apiCallsInSource(only?: readonly string[]): Set<Grant> {
   const calls = new Set<Grant>();
@@ -88,6 +88,7 @@ function apiCallsInSource(only?: readonly string[]): Set<Grant> {
       if (target !== 'anyone') calls.add(grant(verbOfMethod[method!]!, target.group, target.resource));
     }
     for (const [, group = '', resource] of source.matchAll(/\bpath:\s*[`'"]\/api(?:s\/([a-z0-9.-]+))?\/v[0-9a-z]+(?:\$\{\w+\})?\/([a-z]+)[`'"]/g)) {
+      calls.add(grant('list', group, resource!));
       calls.add(grant('watch', group, resource!));
     }
   }

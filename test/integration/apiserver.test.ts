@@ -69,6 +69,15 @@ function jobInformer(t: TestContext, kc: KubeConfig): ListWatch<V1Job> {
   return informer as ListWatch<V1Job>;
 }
 
+/** A raw GET, as the informer's list pages are read: the body as sent. */
+async function fetchList(kc: KubeConfig, path: string): Promise<string> {
+  const { HttpMethod, IsomorphicFetchHttpLibrary, RequestContext } = await import('@kubernetes/client-node');
+  const request = new RequestContext(kc.getCurrentCluster()!.server + path, HttpMethod.GET);
+  await kc.applySecurityAuthentication(request);
+  const response = await new IsomorphicFetchHttpLibrary().send(request).toPromise();
+  return response.body.text();
+}
+
 /** A Watch whose inactivity timeout is short; the field is private in the typings but meant to be tuned. */
 function watchWithTimeout(kc: KubeConfig, requestTimeoutMs: number): Watch {
   const watch = new Watch(kc);
@@ -351,6 +360,76 @@ describe('the emulator with @kubernetes/client-node', () => {
     server.faults.reset();
   });
 
+  it('paginates a list with limit and continue: one snapshot across pages, remainingItemCount without selectors', async (t) => {
+    const { server, kc } = await serve(t);
+    for (const name of ['a', 'b', 'c', 'd', 'e']) server.create('jobs', job(name, { n: name }));
+    server.create('jobs', { ...job('z'), metadata: { name: 'z', namespace: 'other' } });
+    const batch = kc.makeApiClient(BatchV1Api);
+    const first = await batch.listNamespacedJob({ namespace: 'default', limit: 2 });
+    assert.deepEqual(first.items.map((item) => item.metadata?.name), ['a', 'b']);
+    assert.equal(first.metadata?.remainingItemCount, 3);
+    assert.ok(first.metadata?._continue);
+    // Changes after the first page are not in the later ones: they are read at the first page's revision.
+    server.create('jobs', job('c2'));
+    server.modify('jobs', 'default', 'd', (object) => (object.metadata.labels = { n: 'changed' }));
+    server.remove('jobs', 'default', 'e');
+    const second = await batch.listNamespacedJob({ namespace: 'default', limit: 2, _continue: first.metadata?._continue });
+    assert.deepEqual(second.items.map((item) => `${item.metadata?.name}:${item.metadata?.labels?.n}`), ['c:c', 'd:d']);
+    assert.equal(second.metadata?.resourceVersion, first.metadata?.resourceVersion);
+    assert.equal(second.metadata?.remainingItemCount, 1);
+    const third = await batch.listNamespacedJob({ namespace: 'default', limit: 2, _continue: second.metadata?._continue });
+    assert.deepEqual(third.items.map((item) => item.metadata?.name), ['e']);
+    assert.equal(third.metadata?._continue, undefined);
+    assert.equal(third.metadata?.remainingItemCount, undefined);
+    // A new list sees the present; all namespaces, and a selector (no count: the server cannot know it).
+    const now = await batch.listNamespacedJob({ namespace: 'default', limit: 10 });
+    assert.deepEqual(now.items.map((item) => item.metadata?.name), ['a', 'b', 'c', 'c2', 'd']);
+    const everywhere = await batch.listJobForAllNamespaces({ limit: 5 });
+    assert.deepEqual(everywhere.items.map((item) => item.metadata?.name), ['a', 'b', 'c', 'c2', 'd']);
+    assert.deepEqual((await batch.listJobForAllNamespaces({ limit: 5, _continue: everywhere.metadata?._continue })).items.map((item) => item.metadata?.name), ['z']);
+    const selected = await batch.listNamespacedJob({ namespace: 'default', limit: 1, labelSelector: 'n in (a,b)' });
+    assert.deepEqual(selected.items.map((item) => item.metadata?.name), ['a']);
+    assert.ok(selected.metadata?._continue);
+    assert.equal(selected.metadata?.remainingItemCount, undefined);
+  });
+
+  it('answers an expired continue token with 410 and a token that continues, inconsistently, at the latest revision', async (t) => {
+    const { server, kc } = await serve(t);
+    for (const name of ['a', 'b', 'c']) server.create('jobs', job(name));
+    const batch = kc.makeApiClient(BatchV1Api);
+    const first = await batch.listNamespacedJob({ namespace: 'default', limit: 1 });
+    server.create('jobs', job('bb'));
+    server.faults.compact();
+    const refused = await batch.listNamespacedJob({ namespace: 'default', limit: 1, _continue: first.metadata?._continue }).then(
+      () => assert.fail('an expired token was accepted'),
+      (error: ApiException<string>) => error,
+    );
+    assert.equal(refused.code, 410);
+    const status = JSON.parse(refused.body) as { reason: string; message: string; metadata: { continue?: string } };
+    assert.equal(status.reason, 'Expired');
+    assert.match(status.message, /^The provided continue parameter is too old to display a consistent list result\. You can start a new list without the continue parameter/);
+    assert.ok(status.metadata.continue);
+    const rest = await batch.listNamespacedJob({ namespace: 'default', limit: 10, _continue: status.metadata.continue });
+    assert.deepEqual(rest.items.map((item) => item.metadata?.name), ['b', 'bb', 'c']);
+    // A token that is not one, and a token with a resourceVersion: 400, as the real server answers.
+    await assert.rejects(batch.listNamespacedJob({ namespace: 'default', _continue: 'bm90LWEtdG9rZW4' }), (error: ApiException<string>) => error.code === 400 && /invalid continue token/.test(error.body));
+    await assert.rejects(batch.listNamespacedJob({ namespace: 'default', resourceVersion: '5', _continue: rest.metadata?._continue ?? first.metadata?._continue }), (error: ApiException<unknown>) => error.code === 400);
+  });
+
+  it('counts the body bytes of each response, and streams a large list in pieces', async (t) => {
+    const { server, kc } = await serve(t);
+    for (let i = 0; i < 450; i++) server.create('jobs', job(`j-${String(i).padStart(3, '0')}`));
+    const kubeconfig = server.writeKubeconfig({ client: 'counted' });
+    const counted = new KubeConfig();
+    counted.loadFromFile(kubeconfig);
+    const response = await fetchList(kc, '/apis/batch/v1/namespaces/default/jobs');
+    assert.equal(JSON.parse(response).items.length, 450);
+    const listed = server.requests.filter(isJobList).at(-1)!;
+    assert.equal(listed.bytes, Buffer.byteLength(response));
+    await counted.makeApiClient(BatchV1Api).listNamespacedJob({ namespace: 'default', limit: 1 });
+    assert.ok(server.requests.some((request) => request.client === 'counted' && request.bytes > 0));
+  });
+
   it('ends a watch after timeoutSeconds', async (t) => {
     const { kc } = await serve(t);
     const done = new Promise((resolve) => {
@@ -489,6 +568,19 @@ describe('the emulator with kubectl', () => {
     assert.match(await nextLine(), /^x\s+\d+s$/);
     watcher.kill();
     await once(watcher, 'exit');
+  });
+
+  it('lists in chunks (--chunk-size), following continue tokens to the end', async (t) => {
+    const { server } = await serve(t);
+    const kubectl = kubectlFor(server.kubeconfigPath);
+    t.after(() => kubectl.close());
+    for (const name of ['a', 'b', 'c', 'd', 'e']) server.create('jobs', job(name));
+    const listed = JSON.parse((await kubectl.run('get', 'jobs', '--chunk-size=2', '-o', 'json')).stdout);
+    assert.deepEqual(listed.items.map((item: V1Job) => item.metadata?.name), ['a', 'b', 'c', 'd', 'e']);
+    const lists = server.requests.filter(isJobList);
+    assert.deepEqual(lists.map((request) => [request.query.limit, request.query.continue === undefined]), [['2', true], ['2', false], ['2', false]]);
+    const names = (await kubectl.run('get', 'jobs', '--chunk-size=2', '-o', 'name')).stdout.trim().split('\n');
+    assert.deepEqual(names, ['job.batch/a', 'job.batch/b', 'job.batch/c', 'job.batch/d', 'job.batch/e']);
   });
 
   it('gets leases, and one as YAML with its MicroTimes verbatim', async (t) => {

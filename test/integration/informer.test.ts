@@ -5,21 +5,21 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { BatchV1Api, KubeConfig, type V1Job } from '@kubernetes/client-node';
+import { KubeConfig, type V1Job } from '@kubernetes/client-node';
 import { Informer } from '../../src/kube/informer.ts';
+import { slimJob } from '../../src/kube/slim.ts';
+import { failedJob } from '../fixtures/index.ts';
 import { silentLogger } from '../../src/log.ts';
 import { Metrics } from '../../src/metrics.ts';
 import { startApiServer, type ApiServer } from '../world/apiserver.ts';
 
 let api: ApiServer;
 let kubeconfig: KubeConfig;
-let batch: BatchV1Api;
 
 before(async () => {
   api = await startApiServer({ bookmarkIntervalMs: 200 });
   kubeconfig = new KubeConfig();
   kubeconfig.loadFromFile(api.kubeconfigPath);
-  batch = kubeconfig.makeApiClient(BatchV1Api);
 });
 // Informers a failed test left running must not keep the process (and the emulator) alive.
 const informers: Informer<V1Job>[] = [];
@@ -29,28 +29,34 @@ after(async () => {
 });
 
 /** An informer on Jobs in `namespace` that records what it was told, name by name. */
-function jobInformer(namespace: string, options: { silenceMs?: number; listTimeoutMs?: number } = {}) {
+function jobInformer(namespace: string, options: { silenceMs?: number; listTimeoutMs?: number; pageSize?: number; slim?: (object: unknown) => V1Job; onAdd?: (job: V1Job) => void } = {}) {
   const seen: string[] = [];
+  const told: V1Job[] = [];
   const waiters: { name: string; resolve: () => void }[] = [];
   // `update:name`, and `update:name:v` when the Job has a label v: which version the handler was told about.
   const note = (kind: string) => (job: V1Job) => {
     const version = job.metadata?.labels?.v;
     const entries = [`${kind}:${job.metadata?.name}`, ...(version === undefined ? [] : [`${kind}:${job.metadata?.name}:${version}`])];
     seen.push(...entries);
+    told.push(job);
     for (const waiter of waiters.filter((w) => entries.includes(w.name))) waiter.resolve();
   };
   const metrics = new Metrics();
   const informer = new Informer<V1Job>({
     resource: 'jobs',
     path: `/apis/batch/v1/namespaces/${namespace}/jobs`,
-    list: () => batch.listNamespacedJob({ namespace }),
     kubeconfig,
     logger: silentLogger,
     metrics,
     silenceMs: options.silenceMs,
     listTimeoutMs: options.listTimeoutMs,
+    pageSize: options.pageSize,
+    slim: options.slim,
     backoff: { baseMs: 50, maxMs: 200 },
-    onAdd: note('add'),
+    onAdd: (job) => {
+      options.onAdd?.(job);
+      note('add')(job);
+    },
     onUpdate: note('update'),
     onDelete: note('delete'),
   });
@@ -63,7 +69,7 @@ function jobInformer(namespace: string, options: { silenceMs?: number; listTimeo
           waiters.push({ name: entry, resolve: () => (clearTimeout(timer), resolve()) });
         });
   const restarts = async () => (await metrics.informerRestarts.get()).values.reduce((sum, v) => sum + v.value, 0);
-  return { informer, seen, saw, restarts };
+  return { informer, seen, told, saw, restarts };
 }
 
 function job(namespace: string, name: string) {
@@ -153,6 +159,7 @@ describe('Informer', () => {
     await api.nextRequest((r) => r.verb === 'list' && r.namespace === 'e');
     assert.equal(informer.synced, false);
     api.faults.clearHang();
+    await informer.whenSynced();
     await saw('add:waiting');
     assert.equal(informer.synced, true);
     await informer.stop();
@@ -180,7 +187,8 @@ describe('Informer', () => {
     api.faults.unsilenceWatches();
     await saw('add:missed');
     await saw('add:after-the-hang');
-    assert.equal(informer.health().unableSince, undefined);
+    // Items are told as the list streams in; the list is done (and the informer able again) once it has ended.
+    await eventually(() => informer.health().unableSince === undefined, 'able again once the list has answered');
     await informer.stop();
   });
 
@@ -229,6 +237,84 @@ describe('Informer', () => {
     api.create('jobs', job('j', 'after-504'));
     await saw('add:after-504');
     await eventually(() => listCount('j') === lists + 1, 'a relist');
+    await informer.stop();
+  });
+
+  it('lists in pages of pageSize, following continue to the last page, and caches and hands on only slim copies', async () => {
+    for (let i = 0; i < 7; i++) api.create('jobs', { ...failedJob({ name: `paged-${i}`, namespace: 'k' }), status: {} });
+    const { informer, told } = jobInformer('k', { pageSize: 3, slim: (object) => slimJob(object) as V1Job });
+    const listedAt = api.resourceVersion();
+    await informer.start();
+    await informer.whenSynced();
+    const pages = api.requests.filter(listsIn('k'));
+    assert.deepEqual(pages.map((request) => [request.query.limit, request.query.continue === undefined]), [['3', true], ['3', false], ['3', false]]);
+    assert.deepEqual(informer.list().map((job) => job.metadata?.name).sort(), ['paged-0', 'paged-1', 'paged-2', 'paged-3', 'paged-4', 'paged-5', 'paged-6']);
+    // The watch starts from the list's revision, and what it delivers is slimmed too.
+    assert.equal(api.requests.find(watchesIn('k'))?.query.resourceVersion, listedAt);
+    api.create('jobs', failedJob({ name: 'watched', namespace: 'k' }));
+    await eventually(() => informer.get('watched', 'k') !== undefined, 'the watched Job cached');
+    for (const job of [...told, ...informer.list()]) {
+      assert.equal(job.spec?.template, undefined, `${job.metadata?.name} has no pod template`);
+      assert.equal(job.metadata?.labels, undefined);
+    }
+    await informer.stop();
+  });
+
+  it('lists again from the first page when its continue token expires mid-list, and ends up with each Job once', async () => {
+    for (let i = 0; i < 5; i++) api.create('jobs', job('l', `expiring-${i}`));
+    // The second page waits until the first page's snapshot has been compacted away.
+    api.faults.hang((r) => listsIn('l')(r) && r.query.continue !== undefined);
+    const { informer, seen } = jobInformer('l', { pageSize: 2 });
+    void informer.start();
+    await api.nextRequest((r) => listsIn('l')(r) && r.query.continue !== undefined);
+    api.create('jobs', job('l', 'created-meanwhile'));
+    api.remove('jobs', 'l', 'expiring-4');
+    api.faults.compact();
+    api.faults.clearHang();
+    await informer.whenSynced();
+    const lists = api.requests.filter(listsIn('l'));
+    assert.equal(lists.filter((request) => request.status === 410).length, 1, 'one expired token');
+    assert.equal(lists.filter((request) => request.query.continue === undefined).length, 2, 'listed again from the first page');
+    assert.deepEqual(informer.list().map((object) => object.metadata?.name).sort(), ['created-meanwhile', 'expiring-0', 'expiring-1', 'expiring-2', 'expiring-3']);
+    assert.deepEqual(seen.filter((entry) => entry.startsWith('add:expiring-0')), ['add:expiring-0'], 'not added twice');
+    assert.ok(!seen.includes('add:expiring-4'), 'the deleted Job was never on a consistent page');
+    await informer.stop();
+  });
+
+  it('reports a Job deleted and re-created under its name while unwatched as a delete and an add, not an update', async () => {
+    api.create('jobs', job('m', 'reused'));
+    const { informer, told, saw } = jobInformer('m');
+    await informer.start();
+    await saw('add:reused');
+    const before = informer.get('reused', 'm')!.metadata!.uid;
+    api.faults.silenceWatches(watchesIn('m'));
+    api.remove('jobs', 'm', 'reused');
+    const after = api.create('jobs', job('m', 'reused')).metadata.uid;
+    api.faults.compact();
+    api.faults.dropWatches(watchesIn('m'));
+    await saw('delete:reused');
+    await eventually(() => told.filter((object) => object.metadata?.name === 'reused').length === 3, 'the new one added');
+    assert.deepEqual(told.map((object) => object.metadata?.uid), [before, before, after]);
+    assert.equal(informer.get('reused', 'm')?.metadata?.uid, after);
+    api.faults.unsilenceWatches();
+    await informer.stop();
+  });
+
+  it('survives a handler that throws: the next objects are still cached and told', async () => {
+    api.create('jobs', job('n', 'first'));
+    const { informer, saw, restarts } = jobInformer('n', {
+      onAdd: (object) => {
+        if (object.metadata?.name !== 'third') throw new Error('a handler bug');
+      },
+    });
+    await informer.start();
+    await informer.whenSynced();
+    api.create('jobs', job('n', 'second'));
+    api.create('jobs', job('n', 'third'));
+    await saw('add:third');
+    assert.ok(informer.get('first', 'n'));
+    assert.ok(informer.get('second', 'n'));
+    assert.equal(await restarts(), 0, 'neither the list nor the watch failed');
     await informer.stop();
   });
 

@@ -58,6 +58,11 @@ export interface ApiServer {
   writeKubeconfig(options?: { namespace?: string; token?: string; client?: string }): string;
   /** `createdAt`: as if the object had been created then (a CronJob that predates the test). */
   create(resource: Resource, object: object, options?: { createdAt?: string }): K8sObject;
+  /**
+   * Many objects at once, as a cluster that has run for a while holds them (store.ts `load`): taken without copying
+   * (do not change them afterwards; they may share parts), and the history before them compacted away.
+   */
+  load(resource: Resource, objects: readonly object[]): void;
   update(resource: Resource, object: object): K8sObject;
   modify(resource: Resource, namespace: string, name: string, mutate: (object: K8sObject) => void): K8sObject;
   remove(resource: Resource, namespace: string, name: string): void;
@@ -169,6 +174,7 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
     kubeconfigPath,
     writeKubeconfig,
     create: (resource, object, options) => store.create(resource, object, options?.createdAt),
+    load: (resource, objects) => store.load(resource, objects),
     update: (resource, object) => store.update(resource, object),
     modify: (resource, namespace, name, mutate) => store.modify(resource, namespace, name, mutate),
     remove: (resource, namespace, name) => void store.remove(resource, namespace, name),

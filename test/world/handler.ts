@@ -7,13 +7,13 @@ import type { PodLogs } from './logs.ts';
 import type { PatchContentType } from './patch.ts';
 import { applyPatch, patchContentTypes } from './patch.ts';
 import type { ResourceInfo } from './resources.ts';
-import { apiVersionOf } from './resources.ts';
 import type { ResourcePath } from './routes.ts';
 import { parseResourcePath } from './routes.ts';
 import type { PolicyRule } from './rbac.ts';
 import { attributesOf, authorize, forbidden, selfSubjectAccessReview } from './rbac.ts';
 import { admitLease } from './leases.ts';
 import { parseFieldSelector, parseLabelSelector } from './selectors.ts';
+import { sendList } from './list.ts';
 import { failureStatus, notFound, StatusError, tooLargeResourceVersion } from './status.ts';
 import type { Store } from './store.ts';
 import type { K8sObject, RecordedRequest, Verb } from './types.ts';
@@ -45,6 +45,7 @@ export async function handleRequest(state: ServerState, request: IncomingMessage
   const target = parseResourcePath(url.pathname);
   const record = recordOf(request.method ?? 'GET', url, target);
   state.requests.push(record);
+  countBytes(response, record);
   try {
     const bearer = /^Bearer (.+)$/.exec(request.headers.authorization ?? '')?.[1];
     const client = bearer === state.token ? '' : bearer === undefined ? undefined : state.clientTokens.get(bearer);
@@ -91,7 +92,26 @@ function recordOf(method: string, url: URL, target: ResourcePath | undefined): R
     status: 0,
     client: '',
     time: Date.now(),
+    bytes: 0,
   };
+}
+
+/** Counts the body bytes written to `response` into `record.bytes`. */
+function countBytes(response: ServerResponse, record: RecordedRequest): void {
+  const count = (chunk: unknown): void => {
+    if (typeof chunk === 'string') record.bytes += Buffer.byteLength(chunk);
+    else if (chunk instanceof Uint8Array) record.bytes += chunk.byteLength;
+  };
+  const write = response.write.bind(response) as (...args: unknown[]) => boolean;
+  const end = response.end.bind(response) as (...args: unknown[]) => ServerResponse;
+  response.write = ((chunk: unknown, ...rest: unknown[]) => {
+    count(chunk);
+    return write(chunk, ...rest);
+  }) as ServerResponse['write'];
+  response.end = ((chunk?: unknown, ...rest: unknown[]) => {
+    if (typeof chunk !== 'function') count(chunk);
+    return end(chunk, ...rest);
+  }) as ServerResponse['end'];
 }
 
 function verbOf(method: string, target: ResourcePath | undefined, query: Record<string, string>): Verb {
@@ -150,14 +170,7 @@ async function serve(
         const status = tooLargeResourceVersion(from, store.revision);
         throw new StatusError(status.code, status.message, status.reason, status.details);
       }
-      const matches = selection(record, info);
-      const items = store.list(info.resource, namespace).filter(matches).map(withoutTypeMeta);
-      sendJson(response, record, 200, {
-        kind: `${info.kind}List`,
-        apiVersion: apiVersionOf(info),
-        metadata: { resourceVersion: String(store.revision) },
-        items,
-      });
+      await sendList(response, record, info, namespace, store, selection(record, info));
       return;
     }
     case 'watch': {
@@ -285,12 +298,6 @@ function selection(record: RecordedRequest, info: ResourceInfo): (object: K8sObj
   const labels = parseLabelSelector(record.query.labelSelector);
   const fields = parseFieldSelector(record.query.fieldSelector, info.resource);
   return (object) => labels(object) && fields(object);
-}
-
-/** Items in a real list carry no kind or apiVersion: the list says it once. */
-function withoutTypeMeta(object: K8sObject): Omit<K8sObject, 'kind' | 'apiVersion'> {
-  const { kind: _kind, apiVersion: _apiVersion, ...rest } = object;
-  return rest;
 }
 
 function existing(store: Store, info: ResourceInfo, namespace: string, name: string): K8sObject {

@@ -21,7 +21,8 @@ const reasonByCode: Record<number, string> = {
 export interface Status {
   kind: 'Status';
   apiVersion: 'v1';
-  metadata: Record<string, never>;
+  /** ListMeta: a 410 on an expired continue token carries a token to continue inconsistently. */
+  metadata: { continue?: string };
   status: 'Failure';
   message: string;
   reason: string;

@@ -3,6 +3,12 @@
 // Like etcd behind the real server, every write takes the next revision, and a watch can resume from any
 // revision still in the history. `compact()` moves the point below which a resume gets 410 Expired: that
 // is what forces an informer to relist, the path on which every Job is replayed to the daemon.
+//
+// A stored object is never changed in place (a write stores a new object) and never handed out (get and list
+// return copies), so the history and list snapshots share it instead of copying it: at 50,000 Jobs a copy each
+// would cost the emulator gigabytes. A list snapshot (`listSnapshot`) is a sorted array of the objects as they
+// were at one revision; paginated lists read their later pages from it, as the real server reads etcd at the
+// first page's revision.
 import { randomUUID } from 'node:crypto';
 import { apiVersionOf, resourceInfo } from './resources.ts';
 import { alreadyExists, conflict, notFound, StatusError } from './status.ts';
@@ -16,6 +22,16 @@ export interface StoreSnapshot {
   readonly objects: ReadonlyMap<Resource, ReadonlyMap<string, K8sObject>>;
 }
 
+/** One resource's objects at one revision, sorted by key (`namespace/name`) as etcd sorts them. Read only. */
+export interface ListSnapshot {
+  readonly revision: number;
+  readonly keys: readonly string[];
+  readonly objects: readonly K8sObject[];
+}
+
+/** List snapshots kept for continue tokens; an older token is answered as expired (410), as after a compaction. */
+const KEPT_SNAPSHOTS = 64;
+
 // Real clusters never hand out small numbers; starting high catches code that compares them as strings.
 const firstRevision = 1000;
 
@@ -26,6 +42,10 @@ export class Store {
   readonly history: StoreEvent[] = [];
   readonly #objects = new Map<Resource, Map<string, K8sObject>>();
   readonly #listeners = new Set<StoreListener>();
+  /** Per resource, its current snapshot, until the next write to it. */
+  readonly #current = new Map<Resource, ListSnapshot>();
+  /** `resource@revision` -> the snapshots lists were served from, oldest first. */
+  readonly #snapshots = new Map<string, ListSnapshot>();
 
   subscribe(listener: StoreListener): () => void {
     this.#listeners.add(listener);
@@ -103,8 +123,7 @@ export class Store {
     if (!previous) throw notFound(resourceInfo[resource], name);
     objects.delete(key);
     // The real server stamps the DELETED event's object with the revision of the delete.
-    const object = structuredClone(previous);
-    object.metadata.resourceVersion = String(++this.revision);
+    const object = { ...previous, metadata: { ...previous.metadata, resourceVersion: String(++this.revision) } };
     this.#emit({ revision: this.revision, resource, type: 'DELETED', object });
     return structuredClone(object);
   }
@@ -120,6 +139,60 @@ export class Store {
       .filter(([, object]) => !namespace || object.metadata.namespace === namespace)
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
       .map(([, object]) => structuredClone(object));
+  }
+
+  /**
+   * The resource's objects now, sorted by key, for a list to be served from (not copies: serialize, never change).
+   * Kept for `snapshotAt(revision)`, so that the later pages of a paginated list see the same objects.
+   */
+  listSnapshot(resource: Resource): ListSnapshot {
+    let snapshot = this.#current.get(resource);
+    if (!snapshot) {
+      const entries = [...this.#objectsOf(resource).entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+      snapshot = { revision: this.revision, keys: entries.map(([key]) => key), objects: entries.map(([, object]) => object) };
+      this.#current.set(resource, snapshot);
+    }
+    const id = `${resource}@${this.revision}`;
+    this.#snapshots.delete(id);
+    this.#snapshots.set(id, { ...snapshot, revision: this.revision });
+    for (const old of this.#snapshots.keys()) {
+      if (this.#snapshots.size <= KEPT_SNAPSHOTS) break;
+      this.#snapshots.delete(old);
+    }
+    return this.#snapshots.get(id)!;
+  }
+
+  /** The snapshot a list at `revision` was served from, while it is kept and not compacted away. */
+  snapshotAt(resource: Resource, revision: number): ListSnapshot | undefined {
+    if (revision < this.compactedRevision) return undefined;
+    return this.#snapshots.get(`${resource}@${revision}`);
+  }
+
+  /**
+   * Objects as a cluster that has run for a while holds them: each created at the next revision, with its own
+   * creationTimestamp if it has one, and the history before them compacted away (no watch can replay their
+   * creation). The store takes them as they are, without copying: the caller must not change them afterwards, and
+   * may share parts between them (50,000 Jobs with one pod template cost the emulator little).
+   */
+  load(resource: Resource, objects: readonly object[]): void {
+    const info = resourceInfo[resource];
+    const stored = this.#objectsOf(resource);
+    for (const input of objects) {
+      const object = input as K8sObject;
+      const metadata = object.metadata;
+      if (info.clusterScoped) delete metadata.namespace;
+      else metadata.namespace ||= 'default';
+      const key = keyOf(metadata.namespace ?? '', metadata.name);
+      if (stored.has(key)) throw alreadyExists(info, metadata.name);
+      object.apiVersion = apiVersionOf(info);
+      object.kind = info.kind;
+      metadata.uid ||= randomUUID();
+      metadata.creationTimestamp ||= new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+      metadata.resourceVersion = String(++this.revision);
+      stored.set(key, object);
+    }
+    this.#current.delete(resource);
+    this.compact();
   }
 
   /** Events after `revision`, oldest first. */
@@ -140,6 +213,8 @@ export class Store {
    */
   restore(snapshot: StoreSnapshot): void {
     this.#objects.clear();
+    this.#current.clear();
+    this.#snapshots.clear();
     for (const [resource, objects] of structuredClone(snapshot.objects)) this.#objects.set(resource, new Map(objects));
     this.revision = snapshot.revision;
     this.compactedRevision = Math.min(this.compactedRevision, snapshot.revision);
@@ -150,6 +225,7 @@ export class Store {
     this.compactedRevision = this.revision;
     const keep = this.eventsAfter(this.revision);
     this.history.splice(0, this.history.length, ...keep);
+    for (const [id, snapshot] of this.#snapshots) if (snapshot.revision < this.compactedRevision) this.#snapshots.delete(id);
   }
 
   #objectsOf(resource: Resource): Map<string, K8sObject> {
@@ -162,10 +238,10 @@ export class Store {
   }
 
   #emit(event: StoreEvent): void {
-    // Listeners and history get their own copies so that nothing a caller does later can rewrite the past.
-    const frozen: StoreEvent = { ...event, object: structuredClone(event.object) };
-    this.history.push(frozen);
-    for (const listener of [...this.#listeners]) listener(frozen);
+    // The event shares the stored object: it is never changed in place nor handed out, so nothing can rewrite the past.
+    this.#current.delete(event.resource);
+    this.history.push(event);
+    for (const listener of [...this.#listeners]) listener(event);
   }
 }
 

@@ -59,6 +59,8 @@ export interface RecordedRequest {
   client: string;
   /** Milliseconds since the epoch when the request arrived. */
   time: number;
+  /** Response body bytes sent so far (a watch's grow while it streams): the API load a client causes. */
+  bytes: number;
 }
 
 export type RequestMatcher = (request: RecordedRequest) => boolean;
