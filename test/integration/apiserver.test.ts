@@ -351,6 +351,24 @@ describe('the emulator with @kubernetes/client-node', () => {
     server.faults.reset();
   });
 
+  it('refuses connections while unreachable, ending open watches, and serves the same store again after', async (t) => {
+    const { server, kc } = await serve(t);
+    const batch = kc.makeApiClient(BatchV1Api);
+    server.create('jobs', job('kept'));
+    const ended = new Promise<unknown>((resolve) => {
+      void new Watch(kc).watch(jobsPath, {}, () => {}, resolve);
+    });
+    await server.nextRequest(isJobWatch);
+    server.faults.unreachable();
+    await ended;
+    await assert.rejects(batch.listNamespacedJob({ namespace: 'default' }), (error: Error & { cause?: { code?: string } }) => {
+      assert.equal(error.cause?.code ?? (error as { code?: string }).code, 'ECONNREFUSED', String(error));
+      return true;
+    });
+    await server.faults.reachable();
+    assert.deepEqual((await batch.listNamespacedJob({ namespace: 'default' })).items.map((item) => item.metadata?.name), ['kept']);
+  });
+
   it('ends a watch after timeoutSeconds', async (t) => {
     const { kc } = await serve(t);
     const done = new Promise((resolve) => {
