@@ -14,7 +14,7 @@
 import { parseArgs } from 'node:util';
 import { World, type WorldOptions } from './harness.ts';
 import { failsRun, passed, type Result, type Scenario } from './scenario.ts';
-import { apiErrors, apiUnreachable, compaction, historyReset, hungCalls, watchDrops } from './scenarios/api.ts';
+import { apiErrors, apiPartition, apiUnreachable, compaction, historyReset, hungCalls, watchDrops } from './scenarios/api.ts';
 import { slackDown, slackHangs, slackRateLimits, slackRefusals, slackServerErrors } from './scenarios/slack.ts';
 import { sigkillAtAccept, sigkillRandom, sigtermMidSend } from './scenarios/process.ts';
 import { leaderKilledMidStorm, storm } from './scenarios/storm.ts';
@@ -26,6 +26,7 @@ const SCENARIOS: readonly Scenario[] = [
   hungCalls,
   apiErrors,
   apiUnreachable,
+  apiPartition,
   slackRateLimits,
   slackServerErrors,
   slackHangs,

@@ -22,9 +22,11 @@ export const watchDrops: Scenario = {
     const rounds = quick ? 6 : 12;
     const watchesBefore = world.api.requests.filter(jobWatch).length;
     const expected: string[] = [];
+    let lastDrop = 0;
     for (let i = 0; i < rounds; i++) {
       expected.push(...world.failNew([`drop-${i}`]));
       world.api.faults.dropWatches();
+      lastDrop = Date.now();
       await sleep(250);
     }
     const lastFailure = Date.now();
@@ -34,7 +36,7 @@ export const watchDrops: Scenario = {
     return resultOf(world, expected, {
       faults: `${rounds} drops of every watch, 250 ms apart`,
       from: ['the last failure', lastFailure],
-      checks: [{ what: `the Job watch was reopened after the drops (${watches.length - watchesBefore} times)`, ok: watches.some((r) => r.time >= lastFailure) }],
+      checks: [{ what: `the Job watch was reopened after the drops (${watches.length - watchesBefore} times)`, ok: watches.some((r) => r.time >= lastDrop) }],
     });
   },
 };
@@ -156,6 +158,33 @@ export const apiUnreachable: Scenario = {
     return resultOf(world, expected, {
       faults: `connections refused for ${outageMs / 1000} s`,
       from: ['the API server listened again', mended],
+      checks,
+      figures: notReadyBody ? [`/readyz said: ${notReadyBody.trim().split('\n').join(' | ')}`] : [],
+    });
+  },
+};
+
+export const apiPartition: Scenario = {
+  id: 'api-partition',
+  waits: true,
+  title: 'the API server cut off for two minutes: every request hangs, open watches go silent',
+  budgetMs: (quick) => (quick ? 60_000 : 300_000),
+  async run(context: Context) {
+    const outageMs = context.quick ? 15_000 : 120_000;
+    const { world, expected, checks, mended, notReadyBody } = await outage(context, {
+      label: 'API partitioned',
+      outageMs,
+      notReadyAfter: context.quick ? '5s' : '1m',
+      notReadyAfterMs: context.quick ? 5000 : 60_000,
+      breakIt: (w) => {
+        w.api.faults.hang();
+        w.api.faults.silenceWatches();
+      },
+      mendIt: async (w) => w.api.faults.reset(),
+    });
+    return resultOf(world, expected, {
+      faults: `every request hung, watches silent, for ${outageMs / 1000} s`,
+      from: ['the API server answered again', mended],
       checks,
       figures: notReadyBody ? [`/readyz said: ${notReadyBody.trim().split('\n').join(' | ')}`] : [],
     });

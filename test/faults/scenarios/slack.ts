@@ -3,6 +3,8 @@
  * refuse for good (a redirect, an untrusted certificate), and a long outage. Nothing may be lost or posted twice;
  * what a webhook refuses for good must be counted, not silently dropped.
  */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { SlackAnswer } from '../../world/slack.ts';
 import { metric, portOf, sleep, until } from '../harness.ts';
 import { resultOf, type Context, type Scenario } from '../scenario.ts';
@@ -134,43 +136,74 @@ export const slackRefusals: Scenario = {
 export const slackDown: Scenario = {
   id: 'slack-down',
   waits: true,
-  title: 'Slack down (503) for a long outage, failures arriving all along it and a storm in the middle',
-  budgetMs: (quick) => (quick ? 90_000 : 240_000),
+  title: 'Slack down (503) for 6 minutes (10 shortened), failures arriving all along and a storm in the middle',
+  budgetMs: (quick) => (quick ? 90_000 : 600_000),
   async run({ world: make, quick, say }: Context) {
     const world = await make();
-    const outageMs = quick ? 20_000 : 90_000;
-    const daemon = world.daemon({ OUTBOX_MAX_PENDING: quick ? '8' : '20' });
-    const port = await portOf(daemon);
-    await daemon.ready();
-    world.slack.script(...Array.from({ length: 10_000 }, (): SlackAnswer => 503));
-    const downAt = Date.now();
-    const expected: string[] = [];
-    let i = 0;
-    while (Date.now() - downAt < outageMs) {
-      expected.push(...world.failNew([`while-down-${String(i).padStart(3, '0')}`]));
-      if (i === Math.round(outageMs / 6000)) expected.push(...world.failNew(names('storm-while-down', quick ? 20 : 50)));
-      i++;
-      await sleep(3000);
-    }
-    const attemptsDuringOutage = world.slack.received.length;
-    world.slack.clearScript();
-    const backAt = Date.now();
-    say(`Slack back after ${Math.round((backAt - downAt) / 1000)} s (${attemptsDuringOutage} attempts meanwhile); ${expected.length} Jobs to be named`);
-    await until(() => world.slack.accepted.length > 0, 30_000);
-    const firstAfter = (world.slack.accepted[0]?.at ?? NaN) - backAt;
-    await world.waitNamed(expected, 120_000);
-    await world.sentinel(60_000);
-    const dropped = await metric(port, 'kube_job_alerts_alerts_failed_total', { slack_error: 'outbox_full' });
-    const folded = daemon.logs.filter((line) => /outbox full: the oldest waiting failures are folded/.test(line.msg)).length;
-    const posts = world.slack.accepted.length;
-    return resultOf(world, expected, {
-      faults: `every answer 503 for ${outageMs / 1000} s; outbox bound ${quick ? 8 : 20}`,
-      from: ['Slack came back', backAt],
-      checks: [
-        { what: `first delivery within the 15 s backoff cap of Slack's return (${(firstAfter / 1000).toFixed(1)} s)`, ok: firstAfter <= 16_000 },
-        { what: `the full outbox folded the oldest failures into digests (${folded} folds), dropping nothing (${dropped} dropped)`, ok: folded > 0 && dropped === 0 },
-      ],
-      figures: [`${posts} posts after the outage; ${attemptsDuringOutage} attempts during it`],
+    // Shortened from 10 minutes to 6: past the backoff's 15 s cap (reached within the first minute) and past the
+    // 5 minutes after which a waiting message withholds the heartbeat. The outbox bound is lowered (OUTBOX_MAX_PENDING)
+    // so that it fills within the outage, as 1,000 would in a longer one.
+    const outageMs = quick ? 20_000 : 360_000;
+    const everyMs = quick ? 2000 : 4000;
+    const bound = quick ? 10 : 20;
+    const pings: number[] = [];
+    const monitor = createServer((request, response) => {
+      pings.push(Date.now());
+      response.writeHead(200).end('OK');
     });
+    await new Promise<void>((resolve) => monitor.listen(0, '127.0.0.1', resolve));
+    try {
+      const daemon = world.daemon({
+        OUTBOX_MAX_PENDING: String(bound),
+        HEARTBEAT_URL: `http://127.0.0.1:${(monitor.address() as AddressInfo).port}/ping/b4c6f0e2`,
+        HEARTBEAT_INTERVAL: '10s',
+      });
+      const port = await portOf(daemon);
+      await daemon.ready();
+      world.slack.script(...Array.from({ length: 10_000 }, (): SlackAnswer => 503));
+      const downAt = Date.now();
+      const expected: string[] = [];
+      for (let i = 0; Date.now() - downAt < outageMs; i++) {
+        expected.push(...world.failNew([`while-down-${String(i).padStart(3, '0')}`]));
+        if (i === Math.round(outageMs / everyMs / 3)) expected.push(...world.failNew(names('storm-while-down', quick ? 20 : 50)));
+        if (i % 15 === 14) say(`${Math.round((Date.now() - downAt) / 1000)} s down, ${expected.length} failures, ${world.slack.received.length} attempts`);
+        await sleep(Math.min(everyMs, Math.max(0, outageMs - (Date.now() - downAt))));
+      }
+      const attemptsDuringOutage = world.slack.received.length;
+      world.slack.clearScript();
+      const backAt = Date.now();
+      say(`Slack back after ${Math.round((backAt - downAt) / 1000)} s (${attemptsDuringOutage} attempts meanwhile); ${expected.length} Jobs to be named`);
+      await until(() => world.slack.accepted.length > 0, 30_000);
+      const firstAfter = (world.slack.accepted[0]?.at ?? NaN) - backAt;
+      await world.waitNamed(expected, 180_000);
+      await world.sentinel(60_000);
+      const resumed = await until(() => pings.some((at) => at > world.slack.accepted.at(-1)!.at), 30_000);
+      const dropped = await metric(port, 'kube_job_alerts_alerts_failed_total', { slack_error: 'outbox_full' });
+      const folded = daemon.logs.filter((line) => /outbox full: the oldest waiting failures are folded/.test(line.msg)).length;
+      const posts = world.slack.accepted.length;
+      const lastPingDown = Math.max(...pings.filter((at) => at < backAt)) - downAt;
+      const heartbeat = quick
+        ? []
+        : [
+            {
+              what: `the heartbeat stopped once a message had waited 5 minutes (last ping ${Math.round(lastPingDown / 1000)} s into the outage) and resumed after`,
+              ok: lastPingDown >= 280_000 && lastPingDown <= 320_000 && resumed,
+            },
+          ];
+      return resultOf(world, expected, {
+        faults: `every answer 503 for ${outageMs / 1000} s; outbox bound ${bound}`,
+        from: ['Slack came back', backAt],
+        checks: [
+          { what: `first delivery within the 15 s backoff cap of Slack's return (${(firstAfter / 1000).toFixed(1)} s)`, ok: firstAfter <= 16_000 },
+          { what: `the full outbox folded the oldest failures into digests (${folded} folds), dropping nothing (${dropped} dropped)`, ok: folded > 0 && dropped === 0 },
+          ...heartbeat,
+          { what: 'the heartbeat URL in no output', ok: !daemon.output.includes('b4c6f0e2') },
+        ],
+        figures: [`${posts} posts after the outage; ${attemptsDuringOutage} attempts during it`],
+      });
+    } finally {
+      monitor.closeAllConnections();
+      monitor.close();
+    }
   },
 };
