@@ -54,10 +54,10 @@ export interface Scenario {
   /** Left out of `--quick`. */
   readonly full?: boolean;
   /**
-   * Mostly waiting (an outage, a timeout): run alongside the other waiting scenarios, before the rest. Nothing that
-   * measures speed (the storm, the kills) is run alongside anything.
+   * Light (mostly waiting for an outage or a timeout, a few daemons idling): run side by side with the other light
+   * scenarios, before the rest. What measures speed or timing windows (the storm, the kills, the takeover) runs alone.
    */
-  readonly waits?: boolean;
+  readonly light?: boolean;
   run(context: Context): Promise<Result>;
 }
 

@@ -13,6 +13,7 @@ const names = (prefix: string, n: number) => Array.from({ length: n }, (_, i) =>
 
 export const watchDrops: Scenario = {
   id: 'watch-drops',
+  light: true,
   title: 'every watch dropped again and again while Jobs fail',
   budgetMs: () => 60_000,
   async run({ world: make, quick }: Context) {
@@ -43,6 +44,7 @@ export const watchDrops: Scenario = {
 
 export const compaction: Scenario = {
   id: 'compaction-410',
+  light: true,
   title: 'the watch misses failures, then resumes below the compaction point (410 Expired)',
   budgetMs: () => 60_000,
   async run({ world: make }: Context) {
@@ -115,7 +117,7 @@ async function outage(
 
 export const apiErrors: Scenario = {
   id: 'api-500s',
-  waits: true,
+  light: true,
   title: 'every API request answered 500 for a minute (open watches dropped)',
   budgetMs: (quick) => (quick ? 60_000 : 180_000),
   async run(context: Context) {
@@ -142,7 +144,7 @@ export const apiErrors: Scenario = {
 
 export const apiUnreachable: Scenario = {
   id: 'api-unreachable',
-  waits: true,
+  light: true,
   title: 'the API server down for two minutes: connections refused, open ones reset',
   budgetMs: (quick) => (quick ? 60_000 : 240_000),
   async run(context: Context) {
@@ -166,7 +168,7 @@ export const apiUnreachable: Scenario = {
 
 export const apiPartition: Scenario = {
   id: 'api-partition',
-  waits: true,
+  light: true,
   title: 'the API server cut off for two minutes: every request hangs, open watches go silent',
   budgetMs: (quick) => (quick ? 60_000 : 300_000),
   async run(context: Context) {
@@ -193,7 +195,7 @@ export const apiPartition: Scenario = {
 
 export const hungCalls: Scenario = {
   id: 'api-hung-calls',
-  waits: true,
+  light: true,
   full: true,
   title: 'hung PATCH (the mark), CronJob GET, log read and Job LIST',
   budgetMs: () => 180_000,
@@ -253,6 +255,7 @@ export const hungCalls: Scenario = {
 
 export const historyReset: Scenario = {
   id: 'history-reset',
+  light: true,
   title: "the API server's history reset (etcd restored from a backup): 504 Too large resource version",
   budgetMs: () => 90_000,
   async run({ world: make }: Context) {
