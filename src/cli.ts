@@ -81,6 +81,7 @@ export const ENVIRONMENT: readonly (readonly [name: string, meaning: string])[] 
   ['PENDING_ALERT_AFTER', 'alert when a Job\'s pods cannot be scheduled or started for this long (default 10m)'],
   ['SCHEDULE_TIME_ZONE', 'IANA zone of CronJob schedules without spec.timeZone (default UTC)'],
   ['NOT_READY_AFTER', '/readyz answers 503 once a watch has been unable to list or watch this long (default 2m)'],
+  ['OUTBOX_MAX_PENDING', 'messages waiting per webhook while Slack is unreachable before the oldest fold into a digest (default 1000)'],
   ['KUBECONFIG', 'the cluster to talk to (else ~/.kube/config, else the in-cluster service account)'],
   ['SLACK_ROUTE_<NAME>', 'a named webhook (route <name>: lower case, _ as -); a secret. Chosen by annotation or NAMESPACE_ROUTES'],
   ['NAMESPACE_ROUTES', 'namespace=route list; a * suffix matches a prefix: team-a-*=team-a,billing=payments'],

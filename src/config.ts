@@ -76,6 +76,8 @@ export interface Config {
   readonly scheduleTimeZone: string;
   /** /readyz answers 503 once an informer has been unable to list or watch for this long. */
   readonly notReadyAfterMs: number;
+  /** Messages waiting per webhook (Slack unreachable) before the oldest failures are folded into one digest. */
+  readonly outboxMaxPending: number;
 }
 
 /** The environment variables that name routes: SLACK_ROUTE_TEAM_A is the route team-a. */
@@ -208,6 +210,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, op
       PENDING_ALERT_AFTER: duration({ default: 600_000 }),
       SCHEDULE_TIME_ZONE: timeZone({ default: 'UTC' }),
       NOT_READY_AFTER: duration({ default: 120_000 }),
+      OUTBOX_MAX_PENDING: integer(10, 100_000)({ default: 1000 }),
     },
     {
       reporter: ({ errors }) => {
@@ -268,6 +271,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, op
     pendingAlertAfterMs: clean.PENDING_ALERT_AFTER,
     scheduleTimeZone: clean.SCHEDULE_TIME_ZONE,
     notReadyAfterMs: clean.NOT_READY_AFTER,
+    outboxMaxPending: clean.OUTBOX_MAX_PENDING,
   });
 }
 

@@ -122,7 +122,11 @@ export const DEFAULT_SETTINGS: Settings = Object.freeze({
   shutdown: { drainMs: 6000, exitDeadlineMs: 9000 },
 } satisfies Settings);
 
-/** The settings for a validated config: the defaults, with what the user may set (NOT_READY_AFTER) applied. */
+/** The settings for a validated config: the defaults, with what the user may set (NOT_READY_AFTER, OUTBOX_MAX_PENDING) applied. */
 export function settingsFrom(config: Config): Settings {
-  return Object.freeze({ ...DEFAULT_SETTINGS, informer: { ...DEFAULT_SETTINGS.informer, notReadyAfterMs: config.notReadyAfterMs } });
+  return Object.freeze({
+    ...DEFAULT_SETTINGS,
+    informer: { ...DEFAULT_SETTINGS.informer, notReadyAfterMs: config.notReadyAfterMs },
+    outbox: { ...DEFAULT_SETTINGS.outbox, maxPending: config.outboxMaxPending },
+  });
 }

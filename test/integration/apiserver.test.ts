@@ -360,6 +360,24 @@ describe('the emulator with @kubernetes/client-node', () => {
     server.faults.reset();
   });
 
+  it('refuses connections while unreachable, ending open watches, and serves the same store again after', async (t) => {
+    const { server, kc } = await serve(t);
+    const batch = kc.makeApiClient(BatchV1Api);
+    server.create('jobs', job('kept'));
+    const ended = new Promise<unknown>((resolve) => {
+      void new Watch(kc).watch(jobsPath, {}, () => {}, resolve);
+    });
+    await server.nextRequest(isJobWatch);
+    server.faults.unreachable();
+    await ended;
+    await assert.rejects(batch.listNamespacedJob({ namespace: 'default' }), (error: Error & { cause?: { code?: string } }) => {
+      assert.equal(error.cause?.code ?? (error as { code?: string }).code, 'ECONNREFUSED', String(error));
+      return true;
+    });
+    await server.faults.reachable();
+    assert.deepEqual((await batch.listNamespacedJob({ namespace: 'default' })).items.map((item) => item.metadata?.name), ['kept']);
+  });
+
   it('paginates a list with limit and continue: one snapshot across pages, remainingItemCount without selectors', async (t) => {
     const { server, kc } = await serve(t);
     for (const name of ['a', 'b', 'c', 'd', 'e']) server.create('jobs', job(name, { n: name }));

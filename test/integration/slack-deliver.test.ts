@@ -240,6 +240,17 @@ describe('SlackDeliverer against the emulator', { timeout: 10_000 }, () => {
     assert.equal(await counter(metrics.slackAttempts, { outcome: 'network' }), 0);
   });
 
+  it('a slow 200 within the attempt timeout is one post; one slower than it is abandoned unposted and sent again', async (t) => {
+    const slack = await emulator(t);
+    slack.script({ slowMs: 50 }, { slowMs: 400 });
+    const time = fakeTime();
+    const deliverer = new SlackDeliverer({ url: slack.url, ...time, timeoutMs: 200, random: () => 0 });
+    assert.deepEqual(await deliverer.deliver(payload('job-a')), { ok: true, attempts: 1 });
+    assert.deepEqual(await deliverer.deliver(payload('job-b')), { ok: true, attempts: 2 });
+    await new Promise((resolve) => setTimeout(resolve, 400)); // past the abandoned answer's time: it must not post
+    assert.deepEqual(slack.received.map((post) => `${/job-[ab]/.exec(post.rawBody)?.[0]} ${post.status}`), ['job-a 200', 'job-b 0', 'job-b 200']);
+  });
+
   const certificates: Array<[SlackOptions['tls'], string, RegExp]> = [
     ['untrusted', 'tls_unable_to_verify_leaf_signature', /unable to verify the first certificate.*\(UNABLE_TO_VERIFY_LEAF_SIGNATURE\)/],
     ['self-signed', 'tls_depth_zero_self_signed_cert', /self-signed certificate.*\(DEPTH_ZERO_SELF_SIGNED_CERT\)/],

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ConfigError, loadConfig, parseDuration, routeFingerprints } from '../../src/config.ts';
+import { settingsFrom } from '../../src/settings.ts';
 
 const SECRET = 'https://hooks.slack.com/services/T0001/B0001/s3cr3tT0k3n';
 
@@ -73,6 +74,7 @@ describe('loadConfig', () => {
       pendingAlertAfterMs: 600_000,
       scheduleTimeZone: 'UTC',
       notReadyAfterMs: 120_000,
+      outboxMaxPending: 1000,
     });
     assert.ok(Object.isFrozen(config));
   });
@@ -100,6 +102,7 @@ describe('loadConfig', () => {
       PENDING_ALERT_AFTER: '15m',
       SCHEDULE_TIME_ZONE: ' Europe/Berlin ',
       NOT_READY_AFTER: '5m',
+      OUTBOX_MAX_PENDING: '200',
     });
     assert.equal(config.alertAfter, 3);
     assert.deepEqual(config.repeat, { mode: 'interval', everyMs: 7_200_000 });
@@ -120,6 +123,8 @@ describe('loadConfig', () => {
     assert.equal(config.pendingAlertAfterMs, 900_000);
     assert.equal(config.scheduleTimeZone, 'Europe/Berlin');
     assert.equal(config.notReadyAfterMs, 300_000);
+    assert.equal(config.outboxMaxPending, 200);
+    assert.equal(settingsFrom(config).outbox.maxPending, 200);
   });
 
   it('takes * for all namespaces', () => assert.equal(loadConfig({ DRY_RUN: 'true', WATCH_NAMESPACES: '*' }).watchNamespaces, 'all'));
@@ -139,6 +144,7 @@ describe('loadConfig', () => {
     ['port out of range', { DRY_RUN: 'true', HTTP_PORT: '70000' }, /^HTTP_PORT: must be a whole number/],
     ['duration without unit', { DRY_RUN: 'true', ALERT_MAX_AGE: '60' }, /^ALERT_MAX_AGE: must be a duration/],
     ['readiness delay without unit', { DRY_RUN: 'true', NOT_READY_AFTER: '120' }, /^NOT_READY_AFTER: must be a duration/],
+    ['outbox bound too small', { DRY_RUN: 'true', OUTBOX_MAX_PENDING: '1' }, /^OUTBOX_MAX_PENDING: must be a whole number from 10 to 100000 \(got "1"\)$/],
     ['unknown store', { DRY_RUN: 'true', STATE_STORE: 'redis' }, /^STATE_STORE: /],
     ['tail lines not a number', { DRY_RUN: 'true', LOG_TAIL_LINES: 'lots' }, /^LOG_TAIL_LINES: must be a whole number/],
     ['unknown log level', { DRY_RUN: 'true', LOG_LEVEL: 'loud' }, /^LOG_LEVEL: /],

@@ -92,10 +92,13 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
   const store = new Store();
   const logs = new PodLogs();
   const watches = new Set<OpenWatch>();
-  const faults = new FaultRules(store, watches);
   const requests: RecordedRequest[] = [];
   const waiters = new Set<{ match: RequestMatcher; resolve: (request: RecordedRequest) => void }>();
 
+  // The server is created below; the faults reach it through these (unreachable, reachable).
+  let refuse = (): void => {};
+  let accept = async (): Promise<void> => {};
+  const faults = new FaultRules(store, watches, { refuse: () => refuse(), accept: () => accept() });
   const state: ServerState = {
     store,
     logs,
@@ -135,6 +138,22 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
   });
   const { port } = server.address() as AddressInfo;
   const url = `https://127.0.0.1:${port}`;
+  let listening = true;
+  refuse = () => {
+    if (!listening) return;
+    listening = false;
+    server.close();
+    for (const watch of [...watches]) watch.end();
+    for (const socket of sockets) socket.destroy();
+  };
+  accept = async () => {
+    if (listening) return;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, '127.0.0.1', () => (server.off('error', reject), resolve()));
+    });
+    listening = true;
+  };
   state.serverAddress = `127.0.0.1:${port}`;
 
   const directory = mkdtempSync(join(tmpdir(), 'kube-apiserver-emulator-'));

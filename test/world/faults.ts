@@ -1,5 +1,5 @@
 // Failures a test can inject, each aimed by an optional matcher (e.g. only Job watches), to prove the
-// daemon survives what real API servers do: dropped and expired watches, 5xx, slowness, silence.
+// daemon survives what real API servers do: dropped and expired watches, 5xx, slowness, silence, and being down.
 import type { Store, StoreSnapshot } from './store.ts';
 import type { RecordedRequest, RequestMatcher } from './types.ts';
 import type { OpenWatch } from './watch.ts';
@@ -27,8 +27,22 @@ export interface Faults {
   /** The matching watches open now stay open but send nothing (no events, no bookmarks) until unsilenced. */
   silenceWatches(match?: RequestMatcher): void;
   unsilenceWatches(): void;
+  /**
+   * The API server is down: it stops listening (new connections get ECONNREFUSED, as from a stopped kube-apiserver or
+   * a load balancer with no backend) and resets every open connection, watches and hung requests included. Until
+   * reachable(); the store and its history are kept, as etcd keeps them while the API servers restart.
+   */
+  unreachable(): void;
+  /** Listens again on the same port. */
+  reachable(): Promise<void>;
   /** Clears every rule above and releases hung requests; the compaction point stays where it is. */
   reset(): void;
+}
+
+/** What the server itself does for unreachable() and reachable(): only it owns the listening socket. */
+export interface Network {
+  refuse(): void;
+  accept(): Promise<void>;
 }
 
 const always: RequestMatcher = () => true;
@@ -48,9 +62,12 @@ export class FaultRules implements Faults {
   #hangs: RequestMatcher[] = [];
   #releaseHung = new Set<() => void>();
 
-  constructor(store: Store, watches: Set<OpenWatch>) {
+  readonly #network: Network | undefined;
+
+  constructor(store: Store, watches: Set<OpenWatch>, network?: Network) {
     this.#store = store;
     this.#watches = watches;
+    this.#network = network;
   }
 
   dropWatches(match: RequestMatcher = always): void {
@@ -98,6 +115,15 @@ export class FaultRules implements Faults {
 
   unsilenceWatches(): void {
     for (const watch of this.#watches) watch.silenced = false;
+  }
+
+  unreachable(): void {
+    if (!this.#network) throw new Error('this server cannot be made unreachable');
+    this.#network.refuse();
+  }
+
+  async reachable(): Promise<void> {
+    await this.#network?.accept();
   }
 
   reset(): void {

@@ -7,8 +7,8 @@
  * a formatter bug shows up as a failed test rather than as an alert Slack silently refused.
  *
  * And the ways a webhook goes wrong in the field: a request left hanging (`'hang'`), a 200 whose body never ends
- * (`'ok-unfinished'`: the message IS posted, as Slack posts before it answers), a redirect (`{ redirect }`, as a
- * captive portal or a moved URL answers), and, with `tls`, HTTPS with a certificate the client refuses
+ * (`'ok-unfinished'`: the message IS posted, as Slack posts before it answers), a slow 200 (`{ slowMs }`), a redirect
+ * (`{ redirect }`, as a captive portal or a moved URL answers), and, with `tls`, HTTPS with a certificate the client refuses
  * (`'untrusted'`: signed by a CA nobody trusts, issued for another host name; `'self-signed'`).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -18,8 +18,9 @@ import { selfSignedTls, untrustedTls } from './tls.ts';
 
 /**
  * One scripted answer: `'ok'`, a status code (with Slack's usual body), a 429 with Retry-After, `'hang'` (no answer
- * at all), `'ok-unfinished'` (posted, status line 200 and the first byte of `ok`, then nothing), or a redirect
- * (default 302, Location as given, an HTML body like a portal's).
+ * at all), `'ok-unfinished'` (posted, status line 200 and the first byte of `ok`, then nothing), `{ slowMs }` (a valid
+ * body is posted and answered 200 `ok` after that long; a client that gives up first leaves it unposted, status 0),
+ * or a redirect (default 302, Location as given, an HTML body like a portal's).
  */
 export type SlackAnswer =
   | 'ok'
@@ -27,6 +28,7 @@ export type SlackAnswer =
   | 'ok-unfinished'
   | number
   | { status: 429; retryAfter?: number | string }
+  | { slowMs: number }
   | { redirect: string; status?: 301 | 302 | 303 | 307 | 308 }
   | { status: number; body?: string; headers?: Record<string, string> };
 
@@ -123,8 +125,9 @@ export async function startSlack(options: SlackOptions = {}): Promise<SlackEmula
       if (typeof answer === 'object' && 'redirect' in answer) {
         return reply(answer.status ?? 302, '<html><body>Moved</body></html>', { location: answer.redirect, 'content-type': 'text/html' });
       }
-      if (answer !== 'ok') {
-        const { status, body, headers } = normalize(answer);
+      const slowMs = typeof answer === 'object' && 'slowMs' in answer ? answer.slowMs : undefined;
+      if (answer !== 'ok' && slowMs === undefined) {
+        const { status, body, headers } = normalize(answer as Exclude<SlackAnswer, 'ok' | 'hang' | 'ok-unfinished' | { redirect: string } | { slowMs: number }>);
         return reply(status, body, headers);
       }
       try {
@@ -137,6 +140,15 @@ export async function startSlack(options: SlackOptions = {}): Promise<SlackEmula
       if (problems.length > 0) {
         violations.push(...problems);
         return reply(400, problems[0] === 'no_text' ? 'no_text' : 'invalid_blocks');
+      }
+      if (slowMs !== undefined) {
+        hanging.add(response);
+        const timer = setTimeout(() => reply(200, 'ok'), slowMs);
+        response.on('close', () => {
+          hanging.delete(response);
+          clearTimeout(timer);
+        });
+        return;
       }
       reply(200, 'ok');
     });
@@ -191,7 +203,7 @@ function parseOrUndefined(text: string): unknown {
 }
 
 function normalize(
-  answer: Exclude<SlackAnswer, 'ok' | 'hang' | 'ok-unfinished' | { redirect: string }>,
+  answer: Exclude<SlackAnswer, 'ok' | 'hang' | 'ok-unfinished' | { redirect: string } | { slowMs: number }>,
 ): { status: number; body: string; headers: Record<string, string> } {
   if (typeof answer === 'number') return { status: answer, body: DEFAULT_BODIES[answer] ?? `http_${answer}`, headers: {} };
   const headers: Record<string, string> = 'headers' in answer && answer.headers ? { ...answer.headers } : {};
