@@ -139,20 +139,7 @@ export class Outbox<Message> {
   #bound(lane: Lane<Message>): void {
     const { maxPending, maxBytes, perDigest, logger } = this.#options;
     while (lane.waiting.length > maxPending || lane.bytes > maxBytes) {
-      const oldest = lane.waiting.filter((item) => item.notification.kind === 'failure').slice(0, perDigest);
-      if (oldest.length >= 2) {
-        const folded = new Set(oldest);
-        const at = lane.waiting.indexOf(oldest[0]!);
-        const failures = oldest.map((item) => item.notification as FailureNotification);
-        const windowMs = failures.at(-1)!.at.getTime() - failures[0]!.at.getTime();
-        const digests = digestsOf(failures, 'backlog', perDigest, windowMs).map((digest) => this.#render(digest)).filter((item): item is Item<Message> => item !== undefined);
-        const kept = lane.waiting.filter((item) => !folded.has(item));
-        kept.splice(Math.min(at, kept.length), 0, ...digests);
-        lane.waiting.splice(0, lane.waiting.length, ...kept);
-        lane.bytes = kept.reduce((sum, item) => sum + item.bytes, 0);
-        logger.warn({ transport: lane.transport.name, folded: failures.length, waiting: lane.waiting.length }, 'outbox full: the oldest waiting failures are folded into one digest');
-        continue;
-      }
+      if (this.#fold(lane, perDigest)) continue;
       const dropped = lane.waiting.shift()!;
       lane.bytes -= dropped.bytes;
       this.#options.onDropped?.(dropped.notification);
@@ -161,6 +148,45 @@ export class Outbox<Message> {
         'outbox full and nothing left to fold: the oldest message is dropped (left unmarked: a restart sends it if still recent)',
       );
     }
+  }
+
+  /**
+   * Folds the oldest waiting failures and digests (a storm's small digests too) that fit one digest together into
+   * one, in place of the first of them. True when it could; false when nothing can fold (only reminders, recoveries,
+   * health messages, or digests too full to join another).
+   */
+  #fold(lane: Lane<Message>, perDigest: number): boolean {
+    const sizeOf = (item: Item<Message>) => (item.notification.kind === 'digest' ? item.notification.failures.length : item.notification.kind === 'failure' ? 1 : Infinity);
+    const candidates = lane.waiting.filter((item) => sizeOf(item) < perDigest);
+    // The oldest run of at least two (of the same kind of copy) whose Jobs fit one digest.
+    for (let start = 0; start < candidates.length - 1; start++) {
+      const copy = candidates[start]!.notification.copy === true;
+      const group: Item<Message>[] = [];
+      let size = 0;
+      for (const item of candidates.slice(start)) {
+        if ((item.notification.copy === true) !== copy || size + sizeOf(item) > perDigest) break;
+        group.push(item);
+        size += sizeOf(item);
+      }
+      if (group.length < 2) continue;
+      const failures = group
+        .flatMap((item) => (item.notification.kind === 'digest' ? item.notification.failures : [item.notification as FailureNotification]))
+        .sort((a, b) => a.at.getTime() - b.at.getTime());
+      const windowMs = failures.at(-1)!.at.getTime() - failures[0]!.at.getTime();
+      const digests = digestsOf(failures, 'backlog', perDigest, windowMs).map((digest) => this.#render(digest)).filter((item): item is Item<Message> => item !== undefined);
+      const folded = new Set(group);
+      const at = lane.waiting.indexOf(group[0]!);
+      const kept = lane.waiting.filter((item) => !folded.has(item));
+      kept.splice(Math.min(at, kept.length), 0, ...digests);
+      lane.waiting.splice(0, lane.waiting.length, ...kept);
+      lane.bytes = kept.reduce((sum, item) => sum + item.bytes, 0);
+      this.#options.logger.warn(
+        { transport: lane.transport.name, folded: failures.length, from: group.length, waiting: lane.waiting.length },
+        'outbox full: the oldest waiting failures (and digests) are folded into one digest',
+      );
+      return true;
+    }
+    return false;
   }
 
   #pump(lane: Lane<Message>): void {

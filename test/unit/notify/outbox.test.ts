@@ -118,3 +118,20 @@ describe('Outbox', () => {
     assert.deepEqual(settled, ['render_error']);
   });
 });
+
+describe('Outbox: folding digests', () => {
+  it('folds small storm digests waiting behind an outage together, instead of dropping them', async () => {
+    const a = new GatedTransport('a');
+    const { box, dropped } = outbox({ a }, { maxPending: 2, maxBytes: 1_000_000 });
+    const digest = (names: string[]) => ({ kind: 'digest', why: 'storm', at: new Date(0), cluster: undefined, failures: names.map((name) => failure(name)), part: undefined, windowMs: 0 }) as const;
+    box.send(failure('in-flight'));
+    box.send(digest(['s1', 's2']));
+    box.send(digest(['s3']));
+    box.send(digest(['s4'])); // over the bound: the first two waiting digests (3 Jobs) fold into one
+    box.send(failure('f5')); // over again: the folded digest (3 Jobs, full) stays; s4 and f5 fold
+    assert.deepEqual(dropped, []);
+    a.open();
+    for (let i = 0; i < 10; i++) await tick();
+    assert.deepEqual(a.posted, ['in-flight', 'digest(s1,s2,s3)', 'digest(s4,f5)']);
+  });
+});
