@@ -177,7 +177,7 @@ async function slackOutage(
     const firstAfter = (world.slack.accepted[0]?.at ?? NaN) - backAt;
     const resumed = await until(() => pings.some((at) => at > world.slack.accepted.at(-1)!.at), 30_000);
     const dropped = await metric(port, 'kube_job_alerts_alerts_failed_total', { slack_error: 'outbox_full' });
-    const folded = daemon.logs.filter((line) => /outbox full: the oldest waiting failures are folded/.test(line.msg)).length;
+    const folded = daemon.logs.filter((line) => /outbox full: the oldest waiting failures/.test(line.msg)).length;
     const lastPingDown = Math.max(...pings.filter((at) => at < backAt)) - downAt;
     const checks = [
       { what: `first delivery within the 15 s backoff cap of Slack's return (${(firstAfter / 1000).toFixed(1)} s)`, ok: firstAfter <= 16_000 },
