@@ -202,7 +202,8 @@ export class Outbox<Message> {
         this.#options.logger.error({ subject: subjectOf(item.notification), transport: lane.transport.name, err: String(error) }, 'transport failed unexpectedly: the next start sends it');
         return { ok: false, permanent: false, error: 'aborted', attempts: 0 };
       })
-      .then((result) => this.#settle(item.notification, result))
+      // Settling (the marks: API writes with retries) must not hold up the next post to this destination.
+      .then((result) => void this.#settle(item.notification, result))
       .finally(() => {
         lane.sending = undefined;
         lane.current = undefined;
