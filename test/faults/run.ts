@@ -80,7 +80,7 @@ const known = rows.filter((row) => row.result && !passed(row.result) && !failsRu
 console.log(
   `\n${rows.length - failed.length - known.length} of ${rows.length} scenarios kept every promise in ${seconds(Date.now() - suiteStarted)}` +
     `${known.length ? `; known failures (reported daemon bugs, nothing lost or duplicated): ${known.map((row) => row.scenario.id).join(', ')}` : ''}` +
-    `${failed.length ? `; FAILED: ${failed.map((row) => row.scenario.id).join(', ')}` : ''}`,
+    `${failed.length ? `; FAILED: ${failed.map((row) => `${row.scenario.id}${row.result?.knownFailure ? ' (a known, reported daemon bug)' : ''}`).join(', ')}` : ''}`,
 );
 process.exit(failed.length === 0 ? 0 : 1);
 

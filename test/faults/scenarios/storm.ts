@@ -107,7 +107,11 @@ export const leaderKilledMidStorm: Scenario = {
       from: ['the leader was killed', killedAt],
       allowedDuplicates: atRisk.length,
       checks: [
-        { what: `the follower took over once the 15 s lease ran out (${takeoverMs === undefined ? 'never' : `${(takeoverMs / 1000).toFixed(1)} s after the kill`})`, ok: takeoverMs !== undefined && takeoverMs >= 14_000 && takeoverMs <= 30_000 },
+        // 15 s after the last renewal it saw change (up to one 2 s retry before the kill), checked every 2 to 4.4 s.
+        {
+          what: `the follower took over once the 15 s lease ran out (${takeoverMs === undefined ? 'never' : `${(takeoverMs / 1000).toFixed(1)} s after the kill`})`,
+          ok: takeoverMs !== undefined && takeoverMs >= 12_000 && takeoverMs <= 30_000,
+        },
         { what: 'every duplicate was accepted from the old leader and not marked by it when killed', ok: duplicates.every((job) => atRisk.includes(job)) },
         { what: 'the new leader holds the Lease', ok: world.api.get('leases', 'default', 'kube-job-alerts-faults')?.spec?.holderIdentity === 'replica-b' },
       ],
