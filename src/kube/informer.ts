@@ -200,6 +200,9 @@ interface Page {
 /** The client's connection pool (an undici Dispatcher), as its RequestContext hands it out. */
 type Dispatcher = NonNullable<ReturnType<RequestContext['getDispatcher']>>;
 
+/** Reading a list gives the event loop back at least this often (ms). */
+const YIELD_AFTER_MS = 20;
+
 /** A continue token that keeps expiring (a server compacting faster than we page) is an error after this many restarts. */
 const EXPIRED_CONTINUE_RESTARTS = 3;
 
@@ -470,7 +473,15 @@ export class Informer<T extends KubernetesObject> {
       const decoder = new TextDecoder();
       await untilAborted(
         (async () => {
-          for await (const chunk of stream) splitter.push(decoder.decode(chunk, { stream: true }));
+          // Chunks already received are handed over as microtasks: without a pause now and then, a fast server
+          // would have the whole page read in one stretch, with /healthz and the watches waiting.
+          let since = performance.now();
+          for await (const chunk of stream) {
+            splitter.push(decoder.decode(chunk, { stream: true }));
+            if (performance.now() - since < YIELD_AFTER_MS) continue;
+            await new Promise((resolve) => setImmediate(resolve));
+            since = performance.now();
+          }
           splitter.push(decoder.decode());
         })(),
         signal,
