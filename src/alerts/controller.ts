@@ -94,6 +94,8 @@ export interface ControllerOptions {
 
 /** Failed Jobs deleted before they were decided, kept so their failure is still reported (bounded). */
 const MAX_TOMBSTONES = 1000;
+/** The workers give the event loop back after working this long in one stretch. */
+const YIELD_AFTER_MS = 20;
 
 export class AlertController {
   readonly #options: ControllerOptions;
@@ -108,6 +110,10 @@ export class AlertController {
   readonly #said = new Map<string, Set<string>>();
   readonly #abort = new AbortController();
   readonly #workers: Promise<void>[] = [];
+  /** When the workers last gave the event loop back. */
+  #since = performance.now();
+  /** The turn of the event loop the workers are waiting for, all of them together. */
+  #yielding: Promise<void> | undefined;
 
   constructor(options: ControllerOptions) {
     this.#options = options;
@@ -210,7 +216,25 @@ export class AlertController {
       } finally {
         this.#queue.done(key);
       }
+      // A key decided without I/O resolves at once, so a long queue (every cached Job after a sync) would otherwise be
+      // worked off in one stretch of microtasks, with /healthz, the watches and Slack's answers waiting.
+      if (performance.now() - this.#since >= YIELD_AFTER_MS) await this.#yield();
     }
+  }
+
+  /**
+   * Gives the event loop back once, for every worker at the same time: were each to wait for an immediate of its own,
+   * they would run one after another in the same turn, each for another stretch.
+   */
+  #yield(): Promise<void> {
+    this.#yielding ??= new Promise<void>((resolve) =>
+      setImmediate(() => {
+        this.#yielding = undefined;
+        this.#since = performance.now();
+        resolve();
+      }),
+    );
+    return this.#yielding;
   }
 
   #retryLater(key: SubjectKey, error: unknown): void {

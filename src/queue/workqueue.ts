@@ -39,13 +39,20 @@ export interface WorkQueueOptions {
 }
 
 export class WorkQueue<K extends string = string> {
-  /** Keys ready for a worker, in order. */
-  readonly #ready: K[] = [];
+  /** Keys ready for a worker, in order, from #head on (a shift() per key would copy the array: O(n²) over 30,000). */
+  #ready: K[] = [];
+  #head = 0;
   /** Keys that need processing: queued, or added again while being processed. */
   readonly #dirty = new Set<K>();
   readonly #processing = new Set<K>();
   /** Keys due later: key -> due time (ms). The earliest due key has the timer. */
   readonly #waiting = new Map<K, number>();
+  /**
+   * The same, as a min-heap on the due time (client-go's waitForPriorityQueue), so that adding a waiting key and
+   * finding the earliest cost log n, not n. Entries whose key is no longer waiting for that time are stale: skipped
+   * when they reach the top, and dropped when the heap is rebuilt.
+   */
+  #heap: { readonly key: K; readonly due: number }[] = [];
   readonly #failures = new Map<K, number>();
   #timer: unknown;
   #timerDue = Number.POSITIVE_INFINITY;
@@ -75,6 +82,8 @@ export class WorkQueue<K extends string = string> {
     const pending = this.#waiting.get(key);
     if (pending !== undefined && pending <= due) return;
     this.#waiting.set(key, due);
+    this.#heapPush({ key, due });
+    if (this.#heap.length > 2 * this.#waiting.size + 1024) this.#rebuild();
     this.#schedule();
   }
 
@@ -110,7 +119,7 @@ export class WorkQueue<K extends string = string> {
 
   /** Keys ready or waiting for their time (not those being processed). */
   get depth(): number {
-    return this.#ready.length + this.#waiting.size;
+    return this.#ready.length - this.#head + this.#waiting.size;
   }
 
   get processing(): number {
@@ -132,6 +141,7 @@ export class WorkQueue<K extends string = string> {
     this.#shuttingDown = true;
     if (this.#timer !== undefined) this.#timers.clearTimeout(this.#timer);
     this.#timer = undefined;
+    this.#timerDue = Number.POSITIVE_INFINITY;
     for (const waiter of this.#waiters.splice(0)) waiter(undefined);
   }
 
@@ -149,8 +159,16 @@ export class WorkQueue<K extends string = string> {
   }
 
   #take(): K | undefined {
-    const key = this.#ready.shift();
-    if (key === undefined) return undefined;
+    if (this.#head >= this.#ready.length) return undefined;
+    const key = this.#ready[this.#head]!;
+    this.#head += 1;
+    if (this.#head === this.#ready.length) {
+      this.#ready = [];
+      this.#head = 0;
+    } else if (this.#head >= 1024 && this.#head * 2 >= this.#ready.length) {
+      this.#ready = this.#ready.slice(this.#head);
+      this.#head = 0;
+    }
     this.#dirty.delete(key);
     this.#processing.add(key);
     this.#options.onDepth?.(this.depth);
@@ -159,8 +177,7 @@ export class WorkQueue<K extends string = string> {
 
   /** Keeps one timer, for the earliest waiting key. */
   #schedule(): void {
-    let earliest = Number.POSITIVE_INFINITY;
-    for (const due of this.#waiting.values()) if (due < earliest) earliest = due;
+    const earliest = this.#earliest();
     if (earliest === this.#timerDue && this.#timer !== undefined) return;
     if (this.#timer !== undefined) this.#timers.clearTimeout(this.#timer);
     this.#timer = undefined;
@@ -169,15 +186,67 @@ export class WorkQueue<K extends string = string> {
     this.#timer = this.#timers.setTimeout(() => this.#fire(), Math.max(0, earliest - this.#timers.now()));
   }
 
+  /** The earliest due time of a waiting key (stale heap tops are dropped on the way). */
+  #earliest(): number {
+    for (;;) {
+      const top = this.#heap[0];
+      if (top === undefined) return Number.POSITIVE_INFINITY;
+      if (this.#waiting.get(top.key) === top.due) return top.due;
+      this.#heapPop();
+    }
+  }
+
   #fire(): void {
     this.#timer = undefined;
     this.#timerDue = Number.POSITIVE_INFINITY;
+    if (this.#shuttingDown) return;
     const now = this.#timers.now();
-    const due = [...this.#waiting].filter(([, at]) => at <= now).sort((a, b) => a[1] - b[1]);
-    for (const [key] of due) {
+    // Due keys in the order of their times (the heap's order).
+    for (;;) {
+      const earliest = this.#earliest();
+      if (earliest > now) break;
+      const { key } = this.#heapPop()!;
       this.#waiting.delete(key);
       this.add(key);
     }
     this.#schedule();
+  }
+
+  /** Drops the stale entries: the heap holds exactly the waiting keys again. */
+  #rebuild(): void {
+    this.#heap = [];
+    for (const [key, due] of this.#waiting) this.#heapPush({ key, due });
+  }
+
+  #heapPush(entry: { readonly key: K; readonly due: number }): void {
+    const heap = this.#heap;
+    heap.push(entry);
+    let i = heap.length - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (heap[parent]!.due <= entry.due) break;
+      heap[i] = heap[parent]!;
+      i = parent;
+    }
+    heap[i] = entry;
+  }
+
+  #heapPop(): { readonly key: K; readonly due: number } | undefined {
+    const heap = this.#heap;
+    const top = heap[0];
+    const last = heap.pop();
+    if (top === undefined || last === undefined || heap.length === 0) return top;
+    let i = 0;
+    for (;;) {
+      const left = 2 * i + 1;
+      if (left >= heap.length) break;
+      const right = left + 1;
+      const child = right < heap.length && heap[right]!.due < heap[left]!.due ? right : left;
+      if (heap[child]!.due >= last.due) break;
+      heap[i] = heap[child]!;
+      i = child;
+    }
+    heap[i] = last;
+    return top;
   }
 }

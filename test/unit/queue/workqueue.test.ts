@@ -156,4 +156,54 @@ describe('WorkQueue', () => {
     q.add('b');
     assert.deepEqual(depths, [1, 2]);
   });
+
+  it('hands out 50,000 keys in first-added order, and its depth stays right while the ready list is compacted', async () => {
+    const { q } = queue();
+    const n = 50_000;
+    for (let i = 0; i < n; i++) q.add(`k${i}`);
+    for (let i = 0; i < n; i++) {
+      const key = await q.get();
+      assert.equal(key, `k${i}`);
+      q.done(key!);
+      if (i % 7919 === 0) assert.equal(q.depth, n - i - 1 + (i > 30_000 ? 1 : 0));
+      if (i === 30_000) q.add('k0'); // done long ago: queued again, behind the rest
+    }
+    assert.equal(await q.get(), 'k0');
+    assert.equal(q.depth, 0);
+  });
+
+  it('fires 5,000 waiting keys in the order of their times, with one timer, skipping those added or moved earlier meanwhile', async () => {
+    const { q, timers } = queue();
+    // Deterministic pseudo-random times, several keys on the same millisecond.
+    const due = new Map<string, number>();
+    let seed = 7;
+    for (let i = 0; i < 5000; i++) {
+      seed = (seed * 48271) % 2147483647;
+      const ms = 1 + (seed % 2000);
+      due.set(`w${i}`, ms);
+      q.addAfter(`w${i}`, ms);
+    }
+    assert.equal(timers.pending, 1);
+    q.addAfter('w1', 5000); // later: the earlier time stays
+    q.addAfter('w2', 0); // now: ready at once, its timed entry is moot
+    due.delete('w2');
+    due.set('w3', 1); // earlier: wins
+    q.addAfter('w3', 1);
+    assert.equal(await q.get(), 'w2');
+    q.done('w2');
+    const fired: string[] = [];
+    for (let t = 1; t <= 2000; t++) {
+      timers.advance(1);
+      while (q.depth - q.waiting > 0) {
+        const key = (await q.get())!;
+        fired.push(key);
+        assert.equal(due.get(key), t, `${key} fired at ${t} ms`);
+        q.done(key);
+      }
+    }
+    assert.equal(fired.length, 4999);
+    assert.equal(new Set(fired).size, 4999);
+    assert.equal(q.waiting, 0);
+    assert.equal(timers.pending, 0);
+  });
 });
