@@ -163,6 +163,8 @@ export async function main(argv: readonly string[], env: Env, output: Output): P
   const effective: Env = invocation.dryRun ? { ...env, DRY_RUN: 'true' } : env;
   switch (invocation.command) {
     case 'run':
+      // Bad configuration is told before the Kubernetes client is loaded: in a tenth of a second, not a second.
+      if (configOrProblems(effective, output) === undefined) return EXIT.failed;
       await (await loadDaemon()).runDaemon(effective);
       return 'running';
     case 'check':

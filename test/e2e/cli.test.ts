@@ -35,8 +35,8 @@ interface Run {
 const outputs: string[] = [];
 
 /** Runs the CLI with a clean environment: only what the test gives, plus PATH and a HOME without ~/.kube. */
-function cli(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  const child = spawn(process.execPath, ['src/cli.ts', ...args], { cwd: REPO, env: { PATH: process.env.PATH ?? '', HOME, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+function cli(args: string[], env: Record<string, string> = {}, nodeOptions: string[] = []): Promise<Run> {
+  const child = spawn(process.execPath, [...nodeOptions, 'src/cli.ts', ...args], { cwd: REPO, env: { PATH: process.env.PATH ?? '', HOME, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -116,6 +116,24 @@ describe('kube-job-alerts check', () => {
     const run = await cli(['check'], { KUBECONFIG: kubeconfig });
     assert.equal(run.code, 1);
     assert.match(run.stderr, new RegExp(`API server: +https://127.0.0.1:${closed.port}: not reachable: .*ECONNREFUSED 127.0.0.1:${closed.port}`));
+  });
+
+  it('refuses bad configuration for the daemon before loading the Kubernetes client (a tenth of a second, not a second)', async () => {
+    // A module hook that says which modules were loaded from @kubernetes/client-node.
+    const hook = `data:text/javascript,${encodeURIComponent(
+      "import { registerHooks } from 'node:module'; registerHooks({ resolve(s, c, next) { const r = next(s, c); " +
+        "if (r.url.includes('@kubernetes/client-node')) process.stderr.write('LOADED ' + r.url + '\\n'); return r; } });",
+    )}`;
+    const bad = await cli(['run'], { KUBECONFIG: api.kubeconfigPath, HTTP_PORT: 'eighty', DRY_RUN: 'true' }, ['--import', hook]);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /HTTP_PORT: must be a whole number from 0 to 65535/);
+    assert.doesNotMatch(bad.stderr, /LOADED/);
+    // The hook does see the client when a command loads it.
+    const badCheck = await cli(['check'], { KUBECONFIG: api.kubeconfigPath, HTTP_PORT: 'eighty' }, ['--import', hook]);
+    assert.equal(badCheck.code, 1);
+    assert.doesNotMatch(badCheck.stderr, /LOADED/); // check, too, reads its configuration first
+    const started = await cli(['check'], { KUBECONFIG: api.kubeconfigPath, DRY_RUN: 'true' }, ['--import', hook]);
+    assert.match(started.stderr, /LOADED .*@kubernetes\/client-node/);
   });
 
   it('refuses bad configuration with the daemon\'s own messages, exit 1', async () => {
