@@ -14,6 +14,10 @@
  * - CronJob: the same metadata; spec schedule, timeZone, suspend, startingDeadlineSeconds, concurrencyPolicy and the
  *   history limits (not the jobTemplate); status lastScheduleTime, lastSuccessfulTime and the active runs (as refs).
  * - Namespace: name, uid, resourceVersion and the `kube-job-alerts.io/*` annotations (routing).
+ * - Event (about a CronJob: kube/cronjob-events.ts): the same metadata; reason, type, message or note, the involved
+ *   object (involvedObject or regarding: kind, name, namespace, uid), the counts and times of both recorder shapes
+ *   (count, firstTimestamp, lastTimestamp, eventTime, series, and the deprecated* fields); not the source, the
+ *   reporting controller or managedFields.
  *
  * test/unit/kube/slim.test.ts proves jobRecord(slimJob(job)) equals jobRecord(job) (and likewise for CronJobs and
  * the schedule and run facts) over every fixture, in both shapes, and over generated and broken objects: a field a
@@ -34,6 +38,9 @@ const CRONJOB_STATUS = ['lastScheduleTime', 'lastSuccessfulTime'] as const;
 const OWNER = ['apiVersion', 'kind', 'name', 'uid', 'controller'] as const;
 const ACTIVE_REF = ['name', 'namespace', 'uid'] as const;
 const METADATA = ['name', 'namespace', 'uid', 'resourceVersion', 'creationTimestamp'] as const;
+const EVENT = ['reason', 'type', 'message', 'note', 'count', 'deprecatedCount', 'firstTimestamp', 'deprecatedFirstTimestamp', 'lastTimestamp', 'deprecatedLastTimestamp', 'eventTime'] as const;
+const EVENT_OBJECT = ['apiVersion', 'kind', 'name', 'namespace', 'uid'] as const;
+const SERIES = ['count', 'lastObservedTime'] as const;
 
 export interface SlimOptions {
   /** Keep metadata.labels (the cache's edge filter matches JOB_LABEL_SELECTOR again). Default false. */
@@ -78,6 +85,21 @@ export function slimNamespace(namespace: unknown): KubernetesObject {
   const object = fields(namespace);
   if (object === undefined) return {};
   return assemble(object, slimMetadata(object['metadata'], {}), undefined, undefined);
+}
+
+/** An Event about a CronJob as the informer caches it: what detect/cronjob-warning.ts reads. */
+export function slimEvent(event: unknown): KubernetesObject {
+  const object = fields(event);
+  if (object === undefined) return {};
+  const slim = pick(object, EVENT)!;
+  if (typeof object['kind'] === 'string') slim['kind'] = object['kind'];
+  const metadata = slimMetadata(object['metadata'], {});
+  if (metadata !== undefined) slim['metadata'] = metadata;
+  // A malformed part (not an object) is kept as it is, so that it reads as malformed still.
+  for (const [key, keep] of [['involvedObject', EVENT_OBJECT], ['regarding', EVENT_OBJECT], ['series', SERIES]] as const) {
+    if (object[key] !== undefined) slim[key] = pick(object[key], keep) ?? object[key];
+  }
+  return slim as KubernetesObject;
 }
 
 function slimMetadata(metadata: unknown, options: SlimOptions): Json | undefined {

@@ -11,10 +11,12 @@ import { loadYaml } from '@kubernetes/client-node';
 import { scheduleFacts } from '../../../src/detect/cronjob-health.ts';
 import { cronJobRecord, jobRecord } from '../../../src/detect/records.ts';
 import { runFacts } from '../../../src/detect/run-health.ts';
-import { slimCronJob, slimJob, slimNamespace } from '../../../src/kube/slim.ts';
+import { slimCronJob, slimEvent, slimJob, slimNamespace } from '../../../src/kube/slim.ts';
+import { cronJobWarning } from '../../../src/detect/cronjob-warning.ts';
 import { isJobWatched, parseLabelSelector, parseNamespacePattern, type NamespacePattern } from '../../../src/route/watched.ts';
 import { annotated } from '../../../src/alerts/addressing.ts';
-import { cronJob, run } from '../../fixtures/cronjobs.ts';
+import { cronJob, cronJobEvent, run } from '../../fixtures/cronjobs.ts';
+import { event as coreEvent } from '../../fixtures/events.ts';
 import { failedJob } from '../../fixtures/index.ts';
 import { mutated, seedJobs } from '../properties/arbitraries.ts';
 
@@ -129,5 +131,47 @@ describe('slimNamespace', () => {
     // Routing reads the Job's annotations through its record: the same from the slim copy.
     const job = failedJob({ annotations });
     assert.deepEqual(annotated(jobRecord(slimJob(job))!), annotated(jobRecord(job)!));
+  });
+});
+
+describe('slimEvent', () => {
+  const hello = cronJob();
+  const events = [
+    cronJobEvent(hello, { reason: 'MissSchedule', message: 'Missed scheduled time to start a job: Wed, 01 May 2024 11:00:00 +0000' }),
+    cronJobEvent(hello, { reason: 'JobAlreadyActive', type: 'Normal', count: 3, lastTimestamp: '2024-05-01T12:00:00Z', message: 'Not starting job because prior execution is running and concurrency policy is Forbid' }),
+    cronJobEvent(hello, { reason: 'FailedCreate', message: 'Error creating job: jobs.batch "hello-28576020" is forbidden: exceeded quota' }),
+    coreEvent({ on: { kind: 'CronJob', name: 'hello', uid: hello.metadata.uid }, reason: 'JobAlreadyActive', type: 'Normal', message: 'Not starting job', at: '2024-05-01T12:00:00Z', count: 4, series: true }),
+    {
+      apiVersion: 'events.k8s.io/v1', kind: 'Event', metadata: { name: 'hello.1', namespace: 'default', uid: 'e-1', resourceVersion: '9', managedFields: [{ manager: 'kube-controller-manager' }] },
+      regarding: { apiVersion: 'batch/v1', kind: 'CronJob', name: 'hello', namespace: 'default', uid: hello.metadata.uid, resourceVersion: '7' },
+      reason: 'JobAlreadyActive', note: 'Not starting job because prior execution is running and concurrency policy is Forbid', type: 'Normal',
+      eventTime: '2024-05-01T11:00:00.000000Z', series: { count: 5, lastObservedTime: '2024-05-01T12:00:00.000000Z' },
+      reportingController: 'cronjob-controller', reportingInstance: 'kcm-1', action: 'Start', deprecatedCount: 0,
+    },
+  ] as Record<string, unknown>[];
+
+  events.forEach((event, i) => {
+    it(`event ${i + 1} (${String(event['reason'])}): the same warning from the slim copy`, () => {
+      assert.ok(cronJobWarning(event, 2) !== undefined);
+      assert.deepEqual(cronJobWarning(slimEvent(event), 2), cronJobWarning(event, 2));
+    });
+  });
+
+  it('keeps no source, reporting controller or managedFields', () => {
+    const slim = slimEvent(events[4]) as Record<string, unknown>;
+    assert.equal(slim['reportingController'], undefined);
+    assert.equal((slim['metadata'] as Record<string, unknown>)['managedFields'], undefined);
+    assert.equal((slim['regarding'] as Record<string, unknown>)['resourceVersion'], undefined);
+    assert.deepEqual(Object.keys(slimEvent(events[0]) as object).sort(), ['count', 'eventTime', 'firstTimestamp', 'involvedObject', 'kind', 'lastTimestamp', 'message', 'metadata', 'reason', 'type']);
+  });
+
+  it('reads mutated and malformed Events exactly as the whole object (2000 generated)', () => {
+    fc.assert(
+      fc.property(mutated(events), (event) => {
+        assert.deepEqual(cronJobWarning(slimEvent(event), 2), cronJobWarning(event, 2));
+        assert.deepEqual(cronJobWarning(slimEvent(event), 1), cronJobWarning(event, 1));
+      }),
+      { numRuns: 2000 },
+    );
   });
 });
