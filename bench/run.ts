@@ -27,6 +27,7 @@
  *    30 s, diff, post), 100 failures 300 ms apart: its latency and bytes.
  *
  *   npm run bench -- [--sizes 1000,10000,30000,50000] [--daemon <checkout>] [--out bench/results.json] [--idle 180]
+ *   npm run bench -- --tables bench/results-before.json     (only print the tables of an earlier run)
  *
  * `--daemon` runs another checkout's daemon (its bin/kube-job-alerts.js) on the same harness: how BENCHMARKS.md's
  * "before" columns were measured.
@@ -52,6 +53,7 @@ const { values: options } = parseArgs({
     daemon: { type: 'string', default: REPO },
     out: { type: 'string', default: join(BENCH, 'results.json') },
     idle: { type: 'string', default: '180' },
+    tables: { type: 'string' },
     'idle-size': { type: 'string', default: '10000' },
     relists: { type: 'string', default: '5' },
     storm: { type: 'string', default: '1000' },
@@ -61,6 +63,11 @@ const { values: options } = parseArgs({
     'poll-size': { type: 'string', default: '10000' },
   },
 });
+if (options.tables !== undefined) {
+  // Only the tables of an earlier run's results (how BENCHMARKS.md's "before" tables are printed).
+  process.stdout.write(`${renderTables(JSON.parse(readFileSync(options.tables, 'utf8')) as Record<string, unknown>)}\n`);
+  process.exit(0);
+}
 const SIZES = options.sizes.split(',').filter(Boolean).map(Number);
 const IDLE_MS = Number(options.idle) * 1000;
 const IDLE_SIZE = Number(options['idle-size']);
@@ -121,7 +128,7 @@ interface ClientFigures {
   rssPeakMiB: number;
   maxStallSyncMs: number;
   /** The 5 s after sync: the daemon's workers decide on every cached Job once. */
-  maxStallAfterSyncMs: number;
+  maxStallAfterSyncMs?: number;
   maxStallRelistsMs: number;
   relistMs: number[];
 }
@@ -437,7 +444,7 @@ function renderTables(all: Record<string, unknown>): string {
     '|---|---|---|---|---|---|',
     ...sizes.map(({ jobs, serving, daemon, plain }) =>
       `| ${n(jobs)} | ${daemon.rssSteadyMiB} / ${daemon.rssPeakSyncMiB} / ${daemon.rssAfterRelistsMiB} | ${plain.rssSteadyMiB} / ${plain.rssPeakSyncMiB} / ${plain.rssAfterRelistsMiB} | ${ratio(daemon.rssSteadyMiB, plain.rssSteadyMiB)} | ` +
-      `${s(daemon.coldStartMs)} / ${s(plain.coldStartMs)} / ${s(serving.pagedMs)} (whole: ${s(serving.wholeMs)}) | ${daemon.maxStallSyncMs}, ${daemon.maxStallAfterSyncMs}, ${daemon.maxStallRelistsMs} / ${plain.maxStallSyncMs}, ${plain.maxStallAfterSyncMs}, ${plain.maxStallRelistsMs} |`),
+      `${s(daemon.coldStartMs)} / ${s(plain.coldStartMs)} / ${s(serving.pagedMs)} (whole: ${s(serving.wholeMs)}) | ${daemon.maxStallSyncMs}, ${daemon.maxStallAfterSyncMs ?? '–'}, ${daemon.maxStallRelistsMs} / ${plain.maxStallSyncMs}, ${plain.maxStallAfterSyncMs ?? '–'}, ${plain.maxStallRelistsMs} |`),
     '',
     '| Idle side by side | CPU (%) | CPU (ms) | API requests | API bytes | per 10 minutes (extrapolated) |',
     '|---|---|---|---|---|---|',

@@ -28,14 +28,17 @@ class FakeRecords implements Records {
   }
 }
 
-function world(options: { readCronJob?: () => Promise<CronJobRecord | undefined>; policy?: Partial<PolicyDefaults>; neverSucceededAfter?: number; slowRuns?: boolean } = {}) {
+function world(options: { readCronJob?: () => Promise<CronJobRecord | undefined>; policy?: Partial<PolicyDefaults>; neverSucceededAfter?: number; slowRuns?: boolean; write?: () => Promise<void> } = {}) {
   const records = new FakeRecords();
   const sent: Notification[] = [];
   const writes: string[] = [];
   let now = T0;
   const marks = new Marks({
     store: 'annotation',
-    write: async (object, annotations) => void writes.push(`${object.kind} ${object.name} ${Object.keys(annotations).join(',')}`),
+    write: async (object, annotations) => {
+      await options.write?.();
+      writes.push(`${object.kind} ${object.name} ${Object.keys(annotations).join(',')}`);
+    },
     classify: () => 'other',
     describe: String,
     logger: silentLogger,
@@ -152,6 +155,30 @@ describe('AlertController', () => {
     await w.settle();
     assert.ok(reads >= 400, `every key was worked (${reads} reads)`);
     assert.ok(readsWhenTimerRan !== undefined && readsWhenTimerRan < reads, `a timer ran while the workers were busy (after ${readsWhenTimerRan} of ${reads} reads)`);
+    await w.controller.stop(100);
+  });
+
+  it('marks the Jobs of a delivered digest several at a time (at most 8), every one of them', async () => {
+    let inFlight = 0;
+    let most = 0;
+    const w = world({
+      write: async () => {
+        inFlight += 1;
+        most = Math.max(most, inFlight);
+        await new Promise((resolve) => setTimeout(resolve, 2));
+        inFlight -= 1;
+      },
+    });
+    w.controller.start();
+    for (let i = 0; i < 20; i++) w.put(failedJob({ name: `storm-${i}`, failedAt: iso(-60_000) }));
+    await w.settle();
+    const failures = w.sent.filter((n) => n.kind === 'failure');
+    assert.equal(failures.length, 20);
+    const digest = { ...failures[0]!, kind: 'digest', why: 'storm', failures, part: undefined, windowMs: 10_000 } as unknown as Notification;
+    await w.controller.settled(digest, { ok: true, attempts: 1 });
+    assert.equal(w.writes.length, 20);
+    assert.deepEqual(new Set(w.writes), new Set(failures.map((n) => `Job ${n.kind === 'failure' ? n.failure.name : ''} kube-job-alerts.io/alerted-at`)));
+    assert.equal(most, 8);
     await w.controller.stop(100);
   });
 
