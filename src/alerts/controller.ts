@@ -493,6 +493,14 @@ export class AlertController {
       logger.info({ kind: notification.kind, subject: subjectOf(notification) }, 'message not delivered before shutdown: the next start sends it');
       return;
     }
+    if (!result.ok) {
+      // The transport said why (without knowing about what): this names what was not said.
+      const jobs = notification.kind === 'digest' ? notification.failures.map((f) => `${f.failure.namespace}/${f.failure.name}`) : undefined;
+      logger.error(
+        { kind: notification.kind, subject: subjectOf(notification), ...(jobs ? { jobs } : {}), error: result.error, status: result.status },
+        'this message was refused for good: it is marked as said and not retried',
+      );
+    }
     const now = clock.now();
     switch (notification.kind) {
       case 'recovery': {

@@ -4,7 +4,7 @@ import type { Evidence, JobFailure } from '../../../src/alert.ts';
 import { AlertController, type Records } from '../../../src/alerts/controller.ts';
 import type { PolicyDefaults } from '../../../src/decide/policy.ts';
 import { cronJobRecord, jobRecord, type CronJobRecord, type JobRecord } from '../../../src/detect/records.ts';
-import { silentLogger } from '../../../src/log.ts';
+import { createLogger, silentLogger, type Logger } from '../../../src/log.ts';
 import { Metrics } from '../../../src/metrics.ts';
 import type { Notification } from '../../../src/notify/notification.ts';
 import type { SendResult } from '../../../src/notify/transport.ts';
@@ -28,7 +28,7 @@ class FakeRecords implements Records {
   }
 }
 
-function world(options: { readCronJob?: () => Promise<CronJobRecord | undefined>; policy?: Partial<PolicyDefaults>; neverSucceededAfter?: number; slowRuns?: boolean; write?: () => Promise<void> } = {}) {
+function world(options: { readCronJob?: () => Promise<CronJobRecord | undefined>; policy?: Partial<PolicyDefaults>; neverSucceededAfter?: number; slowRuns?: boolean; write?: () => Promise<void>; logger?: Logger } = {}) {
   const records = new FakeRecords();
   const sent: Notification[] = [];
   const writes: string[] = [];
@@ -65,7 +65,7 @@ function world(options: { readCronJob?: () => Promise<CronJobRecord | undefined>
     workers: 2,
     requeueBackoff: { baseMs: 5, maxMs: 20, jitter: 'none' },
     clock: { now: () => now },
-    logger: silentLogger,
+    logger: options.logger ?? silentLogger,
     metrics: new Metrics(),
   });
   const put = (object: unknown) => {
@@ -287,8 +287,9 @@ describe('AlertController', () => {
     await w.controller.stop(100);
   });
 
-  it('leaves an aborted delivery unmarked (the next start sends it), and a refused one marked as undeliverable', async () => {
-    const w = world();
+  it('leaves an aborted delivery unmarked (the next start sends it), and a refused one marked as undeliverable, naming the Job in the log', async () => {
+    const lines: Record<string, unknown>[] = [];
+    const w = world({ logger: createLogger('info', { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) }) });
     w.putCronJob(cronJobObject);
     w.controller.start();
     w.put(run('nightly-1', -30, 'failed'));
@@ -300,6 +301,8 @@ describe('AlertController', () => {
     await w.settle();
     assert.ok(!w.writes.some((line) => line.startsWith('Job')), `no alerted-at for messages Slack never took: ${w.writes.join(', ')}`);
     assert.deepEqual(w.marks.story('batch/nightly', undefined).failures.map((entry) => entry.outcome), ['pending', 'undeliverable']);
+    const refused = lines.filter((line) => String(line['msg']).includes('refused for good'));
+    assert.deepEqual(refused.map((line) => [line['subject'], line['error']]), [['batch/nightly-2', 'no_service']]);
     await w.controller.stop(100);
   });
 });
