@@ -128,11 +128,14 @@ function completion(status: Readonly<Record<string, unknown>> | undefined): { at
   return completedAt ? { at: completedAt } : undefined;
 }
 
-function ours(object: unknown): Partial<Record<keyof typeof ANNOTATIONS, string>> {
-  const found: Partial<Record<keyof typeof ANNOTATIONS, string>> = {};
+/** The annotations of most objects: none of ours. One shared (frozen) object rather than one per cached Job. */
+const NONE: Readonly<Partial<Record<keyof typeof ANNOTATIONS, string>>> = Object.freeze({});
+
+function ours(object: unknown): Readonly<Partial<Record<keyof typeof ANNOTATIONS, string>>> {
+  let found: Partial<Record<keyof typeof ANNOTATIONS, string>> | undefined;
   for (const [key, name] of Object.entries(ANNOTATIONS) as [keyof typeof ANNOTATIONS, string][]) {
     const value = annotation(object, name);
-    if (value !== undefined) found[key] = value;
+    if (value !== undefined) (found ??= {})[key] = value;
   }
-  return found;
+  return found ?? NONE;
 }

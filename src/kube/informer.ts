@@ -77,6 +77,13 @@ export interface InformerOptions<T extends KubernetesObject> {
    * keep metadata name, namespace, uid and resourceVersion. Default: the object as parsed.
    */
   readonly slim?: (object: unknown) => T;
+  /**
+   * What the cache itself keeps of each object, when the handlers keep their own copy (kube/record-cache.ts keeps
+   * the records decisions read): at least metadata name, namespace, uid and resourceVersion, which is all a relist
+   * and a re-created name need. get() and list() and a delete found by a relist then see only this. Default: the
+   * slim object whole.
+   */
+  readonly keep?: (object: T) => T;
   readonly onAdd?: (obj: T) => void;
   readonly onUpdate?: (obj: T) => void;
   readonly onDelete?: (obj: T) => void;
@@ -237,6 +244,7 @@ export class Informer<T extends KubernetesObject> {
   readonly #http = new IsomorphicFetchHttpLibrary();
   readonly #options: InformerOptions<T>;
   readonly #slim: (object: unknown) => T;
+  readonly #keep: (object: T) => T;
   readonly #now: () => number;
   readonly #listTimeoutMs: number;
   readonly #pageSize: number;
@@ -247,6 +255,7 @@ export class Informer<T extends KubernetesObject> {
     this.#options = options;
     options.metrics?.informerCreated(options.resource);
     this.#slim = options.slim ?? ((object) => object as T);
+    this.#keep = options.keep ?? ((object) => object);
     this.#now = options.now ?? Date.now;
     this.#listTimeoutMs = options.listTimeoutMs ?? DEFAULT_SETTINGS.informer.listTimeoutMs;
     this.#pageSize = options.pageSize ?? DEFAULT_SETTINGS.informer.pageSize;
@@ -515,13 +524,13 @@ export class Informer<T extends KubernetesObject> {
     if (key === undefined) return;
     const cached = this.#objects.get(key);
     if (cached === undefined) {
-      this.#objects.set(key, object);
+      this.#objects.set(key, this.#keep(object));
       this.#tell(this.#options.onAdd, object);
       return;
     }
     const version = cached.metadata?.resourceVersion;
     if (!distrust && version !== undefined && version !== '' && version === object.metadata?.resourceVersion) return;
-    this.#objects.set(key, object);
+    this.#objects.set(key, this.#keep(object));
     const [was, is] = [cached.metadata?.uid, object.metadata?.uid];
     if (was !== undefined && is !== undefined && was !== is) {
       this.#tell(this.#options.onDelete, cached);

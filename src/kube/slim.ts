@@ -87,6 +87,18 @@ export function slimNamespace(namespace: unknown): KubernetesObject {
   return assemble(object, slimMetadata(object['metadata'], {}), undefined, undefined);
 }
 
+/**
+ * What an informer whose handlers keep their own record of each object (kube/record-cache.ts) needs to keep itself:
+ * kind, name, namespace, uid and resourceVersion, the very strings of the slim object (no copies).
+ */
+export function identity(object: KubernetesObject): KubernetesObject {
+  const metadata = object.metadata;
+  if (metadata === undefined) return object;
+  const kept: KubernetesObject = { metadata: { name: metadata.name, namespace: metadata.namespace, uid: metadata.uid, resourceVersion: metadata.resourceVersion } };
+  if (object.kind !== undefined) kept.kind = object.kind;
+  return kept;
+}
+
 /** An Event about a CronJob as the informer caches it: what detect/cronjob-warning.ts reads. */
 export function slimEvent(event: unknown): KubernetesObject {
   const object = fields(event);

@@ -11,7 +11,7 @@ import type { BackoffPolicy } from '../queue/backoff.ts';
 import { DEFAULT_SETTINGS } from '../settings.ts';
 import { errorForLog, statusOf, withTimeout, type KubeClients } from './client.ts';
 import { Informer, type InformerHealth } from './informer.ts';
-import { slimCronJob, slimJob } from './slim.ts';
+import { identity, slimCronJob, slimJob } from './slim.ts';
 
 export interface JobWatchOptions {
   readonly clients: KubeClients;
@@ -75,6 +75,7 @@ export class JobWatch {
           resource: `cronjobs${namespace ? `/${namespace}` : ''}`,
           path: `/apis/batch/v1${where}/cronjobs`,
           slim: slimCronJob,
+          keep: identity, // record-cache.ts keeps the record
           logger: logger.child({ informer: 'cronjobs', namespace: namespace ?? '*' }),
           onAdd: options.onCronJob,
           onUpdate: options.onCronJob,
@@ -87,6 +88,7 @@ export class JobWatch {
           resource: `jobs${namespace ? `/${namespace}` : ''}`,
           path: `/apis/batch/v1${where}/jobs`,
           slim: (job) => slimJob(job, { labels: keepLabels }),
+          keep: identity, // record-cache.ts keeps the record
           ...selectors,
           logger: logger.child({ informer: 'jobs', namespace: namespace ?? '*' }),
           onAdd: options.onJob,

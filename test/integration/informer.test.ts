@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { KubeConfig, type V1Job } from '@kubernetes/client-node';
 import { Informer } from '../../src/kube/informer.ts';
-import { slimJob } from '../../src/kube/slim.ts';
+import { identity, slimJob } from '../../src/kube/slim.ts';
+import { RecordCache } from '../../src/kube/record-cache.ts';
 import { failedJob } from '../fixtures/index.ts';
 import { silentLogger } from '../../src/log.ts';
 import { Metrics } from '../../src/metrics.ts';
@@ -29,7 +30,7 @@ after(async () => {
 });
 
 /** An informer on Jobs in `namespace` that records what it was told, name by name. */
-function jobInformer(namespace: string, options: { silenceMs?: number; listTimeoutMs?: number; pageSize?: number; slim?: (object: unknown) => V1Job; onAdd?: (job: V1Job) => void } = {}) {
+function jobInformer(namespace: string, options: { silenceMs?: number; listTimeoutMs?: number; pageSize?: number; slim?: (object: unknown) => V1Job; keep?: (object: V1Job) => V1Job; onAdd?: (job: V1Job) => void; onDelete?: (job: V1Job) => void } = {}) {
   const seen: string[] = [];
   const told: V1Job[] = [];
   const waiters: { name: string; resolve: () => void }[] = [];
@@ -52,13 +53,17 @@ function jobInformer(namespace: string, options: { silenceMs?: number; listTimeo
     listTimeoutMs: options.listTimeoutMs,
     pageSize: options.pageSize,
     slim: options.slim,
+    keep: options.keep,
     backoff: { baseMs: 50, maxMs: 200 },
     onAdd: (job) => {
       options.onAdd?.(job);
       note('add')(job);
     },
     onUpdate: note('update'),
-    onDelete: note('delete'),
+    onDelete: (job) => {
+      options.onDelete?.(job);
+      note('delete')(job);
+    },
   });
   informers.push(informer);
   const saw = (entry: string, timeoutMs = 10_000) =>
@@ -296,6 +301,44 @@ describe('Informer', () => {
     await eventually(() => told.filter((object) => object.metadata?.name === 'reused').length === 3, 'the new one added');
     assert.deepEqual(told.map((object) => object.metadata?.uid), [before, before, after]);
     assert.equal(informer.get('reused', 'm')?.metadata?.uid, after);
+    api.faults.unsilenceWatches();
+    await informer.stop();
+  });
+
+  it('keeping only each object\'s identity (the record cache keeps the rest), a relist still finds deletes and re-created names', async () => {
+    const run = (name: string) => {
+      const object = job('k', name) as ReturnType<typeof job> & { metadata: Record<string, unknown> };
+      object.metadata['ownerReferences'] = [{ apiVersion: 'batch/v1', kind: 'CronJob', name: 'nightly', uid: 'cj-1', controller: true }];
+      return object;
+    };
+    api.create('jobs', run('nightly-1'));
+    api.create('jobs', run('nightly-2'));
+    const records = new RecordCache(silentLogger);
+    const { informer, saw } = jobInformer('k', {
+      slim: (object) => slimJob(object) as V1Job,
+      keep: (object) => identity(object) as V1Job,
+      onAdd: (object) => records.putJob(object),
+      onDelete: (object) => records.deleteJob(object),
+    });
+    await informer.start();
+    await saw('add:nightly-2');
+    const first = informer.get('nightly-1', 'k')!;
+    assert.deepEqual(Object.keys(first.metadata!).sort(), ['name', 'namespace', 'resourceVersion', 'uid']);
+    assert.equal(first.spec, undefined);
+    assert.deepEqual(records.runsOf('k', 'nightly').map((r) => r.name).sort(), ['nightly-1', 'nightly-2']);
+    // While unwatched: nightly-1 deleted, nightly-2 deleted and re-created under its name.
+    api.faults.silenceWatches(watchesIn('k'));
+    const oldUid = informer.get('nightly-2', 'k')!.metadata!.uid!;
+    api.remove('jobs', 'k', 'nightly-1');
+    api.remove('jobs', 'k', 'nightly-2');
+    const newUid = api.create('jobs', run('nightly-2')).metadata.uid;
+    api.faults.compact();
+    api.faults.dropWatches(watchesIn('k'));
+    await saw('delete:nightly-1');
+    await eventually(() => records.job(newUid) !== undefined, 'the re-created run recorded');
+    assert.equal(records.job(oldUid), undefined);
+    assert.deepEqual(records.runsOf('k', 'nightly').map((r) => r.uid), [newUid]);
+    assert.equal(informer.get('nightly-1', 'k'), undefined);
     api.faults.unsilenceWatches();
     await informer.stop();
   });
