@@ -1,11 +1,10 @@
 /**
  * `npm run bench`: the whole benchmark, in one run, against the project's emulators (test/world: the API server over
- * HTTPS, Slack over HTTP), with the daemon as users and the image start it (`node bin/kube-job-alerts.js`, a process
- * of its own) and its peers beside it on the same objects. Never part of `npm test`. Writes bench/results.json and
- * prints the tables that BENCHMARKS.md keeps.
- *
- * The daemon runs from the sources with the node options of the image's ENTRYPOINT (read from the Dockerfile); the
- * image's compiled dist/cli.js is ~25 MB lighter still (no TypeScript stripping).
+ * HTTPS, Slack over HTTP), with the daemon a process of its own, started as the image starts it (the Dockerfile's
+ * ENTRYPOINT: its node options and the compiled dist/cli.js, built first) or, with `--from src`, as `npm start` does
+ * from a checkout (bin/kube-job-alerts.js on the TypeScript sources: ~16 MiB more, for the type stripping), and its
+ * peers beside it on the same objects. Never part of `npm test`. Writes bench/results.json and prints the tables
+ * that BENCHMARKS.md keeps. About 20 minutes on 2 cores.
  *
  * 1. Memory and start, at each size (1,000 / 10,000 / 30,000 / 50,000 realistic Jobs of ~5.8 KB, bench/jobs.ts): the
  *    daemon, then a plain @kubernetes/client-node informer (bench/plain-informer.ts), each alone on the same emulator:
@@ -13,9 +12,9 @@
  *    (each forced the way a real server forces one: the watch dropped and its resourceVersion compacted, 410), the
  *    longest event-loop stall while listing, in the 5 s after (the daemon's workers decide on every cached Job once)
  *    and while relisting (an external probe asks /healthz every 10 ms, probe.ts).
- *    At 10,000 both then sit idle side by side for `--idle` seconds (180: shorter windows catch or miss V8's
- *    occasional memory-reducing GC by chance): CPU, and the API requests and bytes each causes (watches and
- *    bookmarks only; the emulator sends a bookmark a minute, as real servers do).
+ *    At 10,000 both then sit idle side by side for `--idle` seconds (600: ten minutes of steady state; windows under
+ *    a few minutes catch or miss V8's occasional memory-reducing GC by chance): CPU, and the API requests and bytes
+ *    each causes (watches and bookmarks only; the emulator sends a bookmark a minute, as real servers do).
  * 2. Storm, at 10,000: 1,000 Jobs failing within 10 s, the daemon with its defaults (GROUP_THRESHOLD 5, GROUP_WINDOW
  *    10s): time until every Job is named in Slack, posts per second, and Slack's limit (1 post a second a webhook).
  * 3. Latency, at 10,000 and 50,000: failures one at a time, 250 ms apart, each from its start to its message arriving
@@ -26,11 +25,11 @@
  *    Then at 10,000, on the same cluster with the daemon stopped: the polling approach (bench/poller.ts: list every
  *    30 s, diff, post), 100 failures 300 ms apart: its latency and bytes.
  *
- *   npm run bench -- [--sizes 1000,10000,30000,50000] [--daemon <checkout>] [--out bench/results.json] [--idle 180]
+ *   npm run bench -- [--sizes 1000,10000,30000,50000] [--daemon <checkout>] [--from image|src] [--out bench/results.json] [--idle 600]
  *   npm run bench -- --tables bench/results-before.json     (only print the tables of an earlier run)
  *
- * `--daemon` runs another checkout's daemon (its bin/kube-job-alerts.js) on the same harness: how BENCHMARKS.md's
- * "before" columns were measured.
+ * `--daemon` runs another checkout's daemon on the same harness: how BENCHMARKS.md's "before" columns were measured
+ * (with `--from src`: that checkout's bin/kube-job-alerts.js).
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -52,8 +51,9 @@ const { values: options } = parseArgs({
     sizes: { type: 'string', default: '1000,10000,30000,50000' },
     daemon: { type: 'string', default: REPO },
     out: { type: 'string', default: join(BENCH, 'results.json') },
-    idle: { type: 'string', default: '180' },
+    idle: { type: 'string', default: '600' },
     tables: { type: 'string' },
+    from: { type: 'string', default: 'image' },
     'idle-size': { type: 'string', default: '10000' },
     relists: { type: 'string', default: '5' },
     storm: { type: 'string', default: '1000' },
@@ -91,18 +91,23 @@ const log = (message: string): void => void process.stderr.write(`${new Date().t
 // --- the processes ----------------------------------------------------------------------------------------------
 
 /**
- * The node options the image runs the daemon with: those between node and the script in the Dockerfile's ENTRYPOINT
- * (of the checkout benchmarked), so that what is measured is what is deployed.
+ * How the daemon is started: as the image's ENTRYPOINT runs it (`--from image`, the default: its node options and the
+ * compiled dist/cli.js, built here first), or as `npm start` runs it from a checkout (`--from src`:
+ * bin/kube-job-alerts.js on the TypeScript sources, with the image's node options too). The manifest's requests and
+ * limits are set from the image's figures.
  */
-function imageNodeOptions(): string[] {
+function daemonArgs(): string[] {
   const entrypoint = /^ENTRYPOINT (\[.*\])$/m.exec(readFileSync(join(options.daemon, 'Dockerfile'), 'utf8'))?.[1];
   const words = entrypoint ? (JSON.parse(entrypoint) as string[]) : [];
-  return words.slice(1, -1).filter((word) => word.startsWith('--'));
+  const nodeOptions = words.slice(1, -1).filter((word) => word.startsWith('--'));
+  if (options.from === 'src') return [...nodeOptions, 'bin/kube-job-alerts.js'];
+  execFileSync('npm', ['run', 'build'], { cwd: options.daemon, stdio: ['ignore', 'ignore', 'inherit'] });
+  return [...nodeOptions, words.at(-1) ?? 'dist/cli.js'];
 }
-const NODE_OPTIONS = imageNodeOptions();
+const DAEMON_ARGS = daemonArgs();
 
 function startDaemon(api: ApiServer, env: Record<string, string>): Proc {
-  return new Proc('daemon', [...NODE_OPTIONS, join(options.daemon, 'bin/kube-job-alerts.js')], {
+  return new Proc('daemon', [...DAEMON_ARGS.slice(0, -1), join(options.daemon, DAEMON_ARGS.at(-1)!)], {
     KUBECONFIG: api.writeKubeconfig({ client: 'daemon' }),
     WATCH_NAMESPACES: '*',
     HTTP_PORT: '0',
@@ -415,7 +420,7 @@ function machine(): Record<string, unknown> {
     memoryGiB: Math.round(os.totalmem() / 2 ** 30),
     os: `${os.type()} ${os.release()}`,
     node: process.version,
-    daemon: `${options.daemon === REPO ? 'this checkout' : options.daemon} (${commit(options.daemon)}): node ${[...NODE_OPTIONS, 'bin/kube-job-alerts.js'].join(' ')}`,
+    daemon: `${options.daemon === REPO ? 'this checkout' : options.daemon} (${commit(options.daemon)}): node ${DAEMON_ARGS.join(' ')}`,
     loadAverageAtStart: os.loadavg().map((value) => value.toFixed(2)).join(' '),
   };
 }
