@@ -298,8 +298,18 @@ export class AlertController {
     const key = `${cronJob.namespace}/${cronJob.name}`;
     const now = clock.now();
     if (optedOut(undefined, cronJob)) return; // kube-job-alerts.io/enabled: "false" silences its schedule too
-    const missed = missedSchedule(cronJob, now, { ...this.#options.schedule, activeSince: this.#activeSince.get(key) });
-    const said = marks.health(`CronJob/${key}`, cronJob.annotations.health);
+    let said = marks.health(`CronJob/${key}`, cronJob.annotations.health);
+    // When it was last unsuspended, as seen by this process, else as written on the CronJob by an earlier one (the
+    // API keeps no such time): a restart must not take the runs skipped while suspended for missed ones.
+    const seen = this.#activeSince.get(key);
+    if (seen !== undefined && said['activeSince'] !== seen.toISOString() && !cronJob.suspended) {
+      said = { ...said, activeSince: seen.toISOString() };
+      marks.noteHealth(`CronJob/${key}`, said);
+      if (cronJob.uid !== '') await marks.persistHealth({ kind: 'CronJob', namespace: cronJob.namespace, name: cronJob.name, uid: cronJob.uid }, `CronJob/${key}`);
+    }
+    const written = said['activeSince'] === undefined ? undefined : new Date(said['activeSince']);
+    const activeSince = seen ?? (written !== undefined && !Number.isNaN(written.getTime()) ? written : undefined);
+    const missed = missedSchedule(cronJob, now, { ...this.#options.schedule, activeSince });
     const { policy } = resolvePolicy(undefined, cronJob, this.#options.policy);
     const schedule = decideSchedule(missed, said, policy.repeat, now);
     const warnings = decideWarnings(this.#warnings.get(key) ?? [], schedule.said);

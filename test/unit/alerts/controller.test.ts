@@ -182,6 +182,43 @@ describe('AlertController', () => {
     await w.controller.stop(100);
   });
 
+  it('a CronJob unsuspended before a restart: the runs skipped while suspended are not missed, after the restart either', async () => {
+    const hourly = (suspend: boolean, health?: string) => ({
+      ...cronJobObject,
+      metadata: { ...cronJobObject.metadata, creationTimestamp: iso(-48 * 3_600_000), annotations: health === undefined ? {} : { 'kube-job-alerts.io/health': health } },
+      spec: { ...cronJobObject.spec, suspend },
+      status: { lastScheduleTime: iso(-5 * 3_600_000) }, // 07:00; suspended from 07:30 to 12:00
+    });
+    const w = world();
+    const suspended = cronJobRecord(hourly(true))!;
+    w.records.cronJobs.set('batch/nightly', suspended);
+    w.controller.cronJob(suspended, undefined);
+    w.controller.start();
+    await w.settle();
+    const active = cronJobRecord(hourly(false))!;
+    w.records.cronJobs.set('batch/nightly', active);
+    w.controller.cronJob(active, suspended); // unsuspended at 12:00
+    await w.settle();
+    assert.deepEqual(names(w.sent), []);
+    assert.ok(w.writes.includes('CronJob nightly kube-job-alerts.io/health'), w.writes.join(', '));
+    const health = JSON.stringify(w.marks.health('CronJob/batch/nightly', undefined));
+    assert.match(health, /"activeSince":"2026-11-29T12:00:00.000Z"/);
+    await w.controller.stop(100);
+
+    // Restarted at 12:10: from the annotation it knows; without it, 08:00 to 12:00 would look missed.
+    for (const [annotation, expected] of [[health, []], [undefined, ['missed nightly']]] as const) {
+      const restarted = world();
+      restarted.advance(10 * 60_000);
+      const record = cronJobRecord(hourly(false, annotation))!;
+      restarted.records.cronJobs.set('batch/nightly', record);
+      restarted.controller.cronJob(record, undefined);
+      restarted.controller.start();
+      await restarted.settle();
+      assert.deepEqual(names(restarted.sent), expected, `health annotation: ${annotation}`);
+      await restarted.controller.stop(100);
+    }
+  });
+
   it('judges ALERT_MAX_AGE when the failure was first seen, not when a worker got to it', async () => {
     const w = world();
     w.put(failedJob({ name: 'waited', failedAt: iso(-30 * 60_000) }));
