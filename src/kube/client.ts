@@ -2,8 +2,18 @@
  * Connects to the API server. The kubeconfig is found in the standard order (KUBECONFIG, ~/.kube/config, then the
  * in-cluster service account); the library reads those itself.
  */
-import { BatchV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import {
+  BatchV1Api,
+  CoreV1Api,
+  createConfiguration,
+  KubeConfig,
+  ServerConfiguration,
+  setHeaderMiddleware,
+  type RequestContext,
+  type SecurityAuthentication,
+} from '@kubernetes/client-node';
 import { describeCauses } from '../errors.ts';
+import { packageVersion } from '../version.ts';
 
 export interface KubeClients {
   readonly config: KubeConfig;
@@ -16,10 +26,72 @@ export interface KubeClients {
 export function connect(kubeconfig: KubeConfig = loadDefaultKubeConfig()): KubeClients {
   return {
     config: kubeconfig,
-    batch: kubeconfig.makeApiClient(BatchV1Api),
-    core: kubeconfig.makeApiClient(CoreV1Api),
+    batch: apiClient(kubeconfig, BatchV1Api),
+    core: apiClient(kubeconfig, CoreV1Api),
     server: kubeconfig.getCurrentCluster()?.server ?? '(none)',
   };
+}
+
+/** The pool of each kubeconfig: every API client made for it shares it. */
+const pools = new WeakMap<KubeConfig, PooledAuthentication>();
+
+/**
+ * A generated API client (kubeconfig.makeApiClient's equivalent) whose requests reuse connections: see
+ * PooledAuthentication. All clients made for one kubeconfig share one pool.
+ */
+export function apiClient<T>(kubeconfig: KubeConfig, type: new (configuration: ReturnType<typeof createConfiguration>) => T): T {
+  const cluster = kubeconfig.getCurrentCluster();
+  if (!cluster) throw new Error('no current cluster in the kubeconfig');
+  let pooled = pools.get(kubeconfig);
+  if (pooled === undefined) pools.set(kubeconfig, (pooled = new PooledAuthentication(kubeconfig)));
+  return new type(
+    createConfiguration({
+      baseServer: new ServerConfiguration(cluster.server, {}),
+      authMethods: { default: pooled },
+      middleware: [setHeaderMiddleware('User-Agent', `kube-job-alerts/${packageVersion()}`)],
+    }),
+  );
+}
+
+/**
+ * The kubeconfig's authentication with one pool of keep-alive connections. client-node builds a new connection pool
+ * (an undici Agent) for every request it authenticates, so every call paid a TCP and TLS handshake (five per failure,
+ * for its evidence) and left an idle socket behind. Here the credentials are still applied per request (a refreshed
+ * token, an exec plugin's output), but the request goes through the pool of the first one; the pool is renewed every
+ * `renewMs` (rotated client certificates are taken up by then), the old one closing once its requests are done.
+ * Watches and list pages (kube/informer.ts) manage their own connections.
+ */
+export class PooledAuthentication implements SecurityAuthentication {
+  readonly #kubeconfig: KubeConfig;
+  readonly #renewMs: number;
+  readonly #now: () => number;
+  #pool: ReturnType<RequestContext['getDispatcher']>;
+  #since = 0;
+
+  constructor(kubeconfig: KubeConfig, options: { renewMs?: number; now?: () => number } = {}) {
+    this.#kubeconfig = kubeconfig;
+    this.#renewMs = options.renewMs ?? 300_000;
+    this.#now = options.now ?? Date.now;
+  }
+
+  getName(): string {
+    return 'default';
+  }
+
+  async applySecurityAuthentication(context: RequestContext): Promise<void> {
+    await this.#kubeconfig.applySecurityAuthentication(context);
+    const fresh = context.getDispatcher();
+    if (fresh === undefined) return;
+    if (this.#pool === undefined || this.#now() - this.#since >= this.#renewMs) {
+      const old = this.#pool;
+      this.#pool = fresh;
+      this.#since = this.#now();
+      void old?.close().catch(() => undefined);
+      return;
+    }
+    context.setDispatcher(this.#pool);
+    void fresh.destroy().catch(() => undefined);
+  }
 }
 
 export function loadDefaultKubeConfig(): KubeConfig {

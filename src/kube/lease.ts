@@ -26,7 +26,7 @@ import { CoordinationV1Api, V1MicroTime, type V1Lease } from '@kubernetes/client
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { silentLogger, type Logger } from '../log.ts';
 import { DEFAULT_SETTINGS } from '../settings.ts';
-import { describeError, statusOf, withTimeout, type KubeClients } from './client.ts';
+import { apiClient, describeError, statusOf, withTimeout, type KubeClients } from './client.ts';
 
 export interface LeaderElectionTimings {
   /** How long others wait without seeing a renewal before they take over. Whole seconds: the Lease stores seconds. */
@@ -232,7 +232,7 @@ export class LeaderElector {
   #running: Promise<void> | undefined;
 
   constructor(options: LeaderElectorOptions) {
-    const api = options.leasesApi ?? options.clients?.config.makeApiClient(CoordinationV1Api);
+    const api = options.leasesApi ?? (options.clients ? apiClient(options.clients.config, CoordinationV1Api) : undefined);
     if (!api) throw new Error('LeaderElector needs clients or leasesApi');
     if (options.identity === '') throw new Error('LeaderElector needs a non-empty identity (POD_NAME)');
     this.#api = api;

@@ -11,7 +11,7 @@
 import { AuthorizationV1Api, VersionApi } from '@kubernetes/client-node';
 import type { Config } from '../config.ts';
 import type { Logger } from '../log.ts';
-import { describeError, withTimeout, type KubeClients } from './client.ts';
+import { apiClient, describeError, withTimeout, type KubeClients } from './client.ts';
 
 export interface Permission {
   readonly verb: 'get' | 'list' | 'watch' | 'patch' | 'create' | 'update';
@@ -174,7 +174,7 @@ export interface CheckOptions {
  */
 export async function checkPermissions(clients: KubeClients, permissions: readonly Permission[], options: CheckOptions = {}): Promise<PermissionCheck[]> {
   const timeoutMs = options.timeoutMs ?? 5_000;
-  const api = clients.config.makeApiClient(AuthorizationV1Api);
+  const api = apiClient(clients.config, AuthorizationV1Api);
   return Promise.all(
     permissions.map(async (permission): Promise<PermissionCheck> => {
       const [resource = '', subresource] = permission.resource.split('/');
@@ -235,6 +235,6 @@ export async function warnAboutMissingPermissions(options: {
 
 /** The API server's version (`/version`), for `check`: proves the server is reachable (not that the token is good). */
 export async function serverVersion(clients: KubeClients, timeoutMs = 10_000): Promise<string> {
-  const info = await withTimeout(clients.config.makeApiClient(VersionApi).getCode(), timeoutMs);
+  const info = await withTimeout(apiClient(clients.config, VersionApi).getCode(), timeoutMs);
   return info.gitVersion;
 }

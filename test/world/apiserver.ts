@@ -73,6 +73,8 @@ export interface ApiServer {
   resourceVersion(): string;
   /** Every request, in arrival order. */
   requests: RecordedRequest[];
+  /** TLS connections accepted so far (a client that reuses its connections opens few). */
+  readonly connections: number;
   /** The requests RBAC answered 403 Forbidden, in arrival order. */
   denied: RecordedRequest[];
   /** Replaces the RBAC rules from now on (undefined switches authorization off), as editing a Role would. */
@@ -132,6 +134,8 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
   });
+  let connections = 0;
+  server.on('secureConnection', () => void (connections += 1));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, '127.0.0.1', resolve);
@@ -191,6 +195,9 @@ export async function startApiServer(options: ApiServerOptions = {}): Promise<Ap
     url,
     token,
     kubeconfigPath,
+    get connections() {
+      return connections;
+    },
     writeKubeconfig,
     create: (resource, object, options) => store.create(resource, object, options?.createdAt),
     load: (resource, objects) => store.load(resource, objects),
