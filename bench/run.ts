@@ -26,7 +26,7 @@
  *    30 s, diff, post), 100 failures 300 ms apart: its latency and bytes.
  *
  *   npm run bench -- [--sizes 1000,10000,30000,50000] [--daemon <checkout>] [--from image|src] [--out bench/results.json] [--idle 600]
- *   npm run bench -- --tables bench/results-before.json     (only print the tables of an earlier run)
+ *   npm run bench -- --tables bench/history/<run>.json     (only print the tables of an earlier run)
  *
  * `--daemon` runs another checkout's daemon on the same harness: how BENCHMARKS.md's "before" columns were measured
  * (with `--from src`: that checkout's bin/kube-job-alerts.js).
