@@ -20,7 +20,7 @@ import { decideNeverSucceeded, decideRun, decideSchedule, decideWarnings, type H
 import { optedOut, resolvePolicy, type PolicyDefaults } from '../decide/policy.ts';
 import { missedSchedule, neverSucceeded, type MissedScheduleOptions } from '../detect/cronjob-health.ts';
 import { cronJobWarning, type CronJobWarning } from '../detect/cronjob-warning.ts';
-import { child, text } from '../detect/fields.ts';
+import { child, text, time } from '../detect/fields.ts';
 import { pendingReason, runFactsOf, runLimit, slowRunLimitMs, stuckRun, type PendingRun } from '../detect/run-health.ts';
 import { knows, streakLength, withOutcome, withSettled, type Story } from '../decide/story.ts';
 import type { CronJobRecord, JobRecord } from '../detect/records.ts';
@@ -31,6 +31,7 @@ import type { SendResult } from '../notify/transport.ts';
 import type { BackoffPolicy } from '../queue/backoff.ts';
 import { WorkQueue, type QueueTimers } from '../queue/workqueue.ts';
 import type { Marks } from '../state/marks.ts';
+import { Stretch } from '../stretch.ts';
 import type { Clock } from '../time.ts';
 
 /** A failed standalone Job by UID; a run's time checks (stuck, pending) by UID; a CronJob by namespace/name. */
@@ -96,8 +97,6 @@ export interface ControllerOptions {
 const MAX_TOMBSTONES = 1000;
 /** Jobs of one digest marked at the same time. */
 const DIGEST_MARKS_AT_ONCE = 8;
-/** The workers give the event loop back after working this long in one stretch. */
-const YIELD_AFTER_MS = 20;
 
 export class AlertController {
   readonly #options: ControllerOptions;
@@ -112,10 +111,8 @@ export class AlertController {
   readonly #said = new Map<string, Set<string>>();
   readonly #abort = new AbortController();
   readonly #workers: Promise<void>[] = [];
-  /** When the workers last gave the event loop back. */
-  #since = performance.now();
-  /** The turn of the event loop the workers are waiting for, all of them together. */
-  #yielding: Promise<void> | undefined;
+  /** The workers give the event loop back every 20 ms, all of them together. */
+  readonly #stretch = new Stretch();
 
   constructor(options: ControllerOptions) {
     this.#options = options;
@@ -220,23 +217,9 @@ export class AlertController {
       }
       // A key decided without I/O resolves at once, so a long queue (every cached Job after a sync) would otherwise be
       // worked off in one stretch of microtasks, with /healthz, the watches and Slack's answers waiting.
-      if (performance.now() - this.#since >= YIELD_AFTER_MS) await this.#yield();
+      const pause = this.#stretch.pause();
+      if (pause) await pause;
     }
-  }
-
-  /**
-   * Gives the event loop back once, for every worker at the same time: were each to wait for an immediate of its own,
-   * they would run one after another in the same turn, each for another stretch.
-   */
-  #yield(): Promise<void> {
-    this.#yielding ??= new Promise<void>((resolve) =>
-      setImmediate(() => {
-        this.#yielding = undefined;
-        this.#since = performance.now();
-        resolve();
-      }),
-    );
-    return this.#yielding;
   }
 
   #retryLater(key: SubjectKey, error: unknown): void {
@@ -307,8 +290,7 @@ export class AlertController {
       marks.noteHealth(`CronJob/${key}`, said);
       if (cronJob.uid !== '') await marks.persistHealth({ kind: 'CronJob', namespace: cronJob.namespace, name: cronJob.name, uid: cronJob.uid }, `CronJob/${key}`);
     }
-    const written = said['activeSince'] === undefined ? undefined : new Date(said['activeSince']);
-    const activeSince = seen ?? (written !== undefined && !Number.isNaN(written.getTime()) ? written : undefined);
+    const activeSince = seen ?? time(said['activeSince']);
     const missed = missedSchedule(cronJob, now, { ...this.#options.schedule, activeSince });
     const { policy } = resolvePolicy(undefined, cronJob, this.#options.policy);
     const schedule = decideSchedule(missed, said, policy.repeat, now);

@@ -47,6 +47,7 @@ import { child, fields, text } from '../detect/fields.ts';
 import type { Logger } from '../log.ts';
 import { backoffDelay, type BackoffPolicy } from '../queue/backoff.ts';
 import { DEFAULT_SETTINGS } from '../settings.ts';
+import { Stretch } from '../stretch.ts';
 import { describeError, errorForLog, statusBody, statusOf } from './client.ts';
 import { ListSplitter } from './list-stream.ts';
 import type { Metrics } from '../metrics.ts';
@@ -207,8 +208,6 @@ interface Page {
 /** The client's connection pool (an undici Dispatcher), as its RequestContext hands it out. */
 type Dispatcher = NonNullable<ReturnType<RequestContext['getDispatcher']>>;
 
-/** Reading a list gives the event loop back at least this often (ms). */
-const YIELD_AFTER_MS = 20;
 
 /** A continue token that keeps expiring (a server compacting faster than we page) is an error after this many restarts. */
 const EXPIRED_CONTINUE_RESTARTS = 3;
@@ -484,12 +483,11 @@ export class Informer<T extends KubernetesObject> {
         (async () => {
           // Chunks already received are handed over as microtasks: without a pause now and then, a fast server
           // would have the whole page read in one stretch, with /healthz and the watches waiting.
-          let since = performance.now();
+          const stretch = new Stretch();
           for await (const chunk of stream) {
             splitter.push(decoder.decode(chunk, { stream: true }));
-            if (performance.now() - since < YIELD_AFTER_MS) continue;
-            await new Promise((resolve) => setImmediate(resolve));
-            since = performance.now();
+            const pause = stretch.pause();
+            if (pause) await pause;
           }
           splitter.push(decoder.decode());
         })(),
